@@ -1,0 +1,56 @@
+"""seqreg: sequence-to-function deep learning analyses, reproducible from notebooks.
+
+Importing the package is cheap: submodules, and the heavy libraries they use
+(Keras, TensorFlow, matplotlib, pyBigWig), load only when first used::
+
+    import seqreg
+    manifest = seqreg.manifest.load_manifest("synthetic", scale="demo")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+_SUBMODULES = (
+    "data",
+    "errors",
+    "genome",
+    "io",
+    "manifest",
+    "paths",
+    "plots",
+    "report",
+    "run",
+    "scales",
+    "simulate",
+    "tracks",
+)
+
+if TYPE_CHECKING:  # pragma: no cover - for static analysers only
+    from . import (  # noqa: F401
+        data,
+        errors,
+        genome,
+        io,
+        manifest,
+        paths,
+        plots,
+        report,
+        run,
+        scales,
+        simulate,
+        tracks,
+    )
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'seqreg' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_SUBMODULES])

@@ -1,0 +1,292 @@
+"""Bring a dataset onto disk, complete and verified: ``python -m seqreg.data prepare``.
+
+For a generated dataset (a manifest with ``generator``), the generator writes the whole
+dataset into a hidden directory that replaces the dataset root only when it finishes.
+For a downloaded dataset, every file with a ``url`` is downloaded with resume and
+checksum checks (:func:`seqreg.download.download`), unpacked when asked, and recorded
+as verified, so later runs skip it; files without a ``url`` must already exist. Either
+way the chromosome names of FASTA, chromosome sizes and bigWigs are checked against each
+other up front, and a stamp file marks the dataset ready for the notebooks.
+
+State kept beside the data, in ``<root>/.seqreg/``:
+
+``verified.json``
+    size, mtime and checksum of each file already verified (skipped next time).
+``recorded_checksums.json``
+    checksums recorded on first download for files whose manifest says ``unknown``;
+    every later download or check is verified against them.
+``generator.json``
+    which generator, seed and code version wrote a generated dataset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import logging
+import shutil
+import sys
+from pathlib import Path
+
+from .download import download, verify_file
+from .errors import ChecksumMismatchError, InputFileError, SeqregError
+from .io import atomic_path, write_json
+from .manifest import FileEntry, Manifest, load_manifest, resolve_generator
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".seqreg"
+
+
+def stamp_path(dataset_name: str, scale: str, data_root: Path) -> Path:
+    """The file whose presence says a dataset at a scale is ready (a Make target)."""
+    return data_root / ".stamps" / f"{dataset_name}-{scale}.ok"
+
+
+def prepare(
+    dataset: str | Path,
+    scale: str = "demo",
+    data_root: str | Path | None = None,
+    *,
+    progress: bool = True,
+    retries: int = 5,
+    backoff: float = 2.0,
+) -> Manifest:
+    """Generate or download and verify every file of ``dataset``; return its manifest.
+
+    Safe to rerun: verified files are skipped, interrupted downloads resume, an
+    interrupted generation starts again, and nothing incomplete is left at a final path.
+    """
+    from .paths import project_root
+
+    manifest = load_manifest(dataset, scale, data_root)
+    data_root = Path(data_root) if data_root else project_root() / "data"
+    if manifest.generator:
+        _generate(manifest, progress=progress)
+    else:
+        _fetch_all(manifest, progress=progress, retries=retries, backoff=backoff)
+    _index_fastas(manifest)
+    check_consistency(manifest)
+    stamp = stamp_path(manifest.name, scale, data_root)
+    write_json(stamp, {"dataset": manifest.name, "scale": scale, "root": str(manifest.root)})
+    return manifest
+
+
+# -- generated datasets ----------------------------------------------------------
+def generator_fingerprint(manifest: Manifest) -> dict:
+    """What identifies a generated dataset: generator, seed, scale, manifest and code."""
+    import importlib
+
+    module = importlib.import_module(manifest.generator.split(":")[0])
+    digest = hashlib.sha256(manifest.source.read_bytes())
+    module_file = Path(module.__file__)
+    # A generator package hashes all its modules; a single module hashes itself.
+    sources = sorted(module_file.parent.rglob("*.py")) if module_file.name == "__init__.py" else [module_file]
+    for source in sources:
+        digest.update(source.name.encode())
+        digest.update(source.read_bytes())
+    return {
+        "generator": manifest.generator,
+        "seed": manifest.seed,
+        "scale": manifest.scale,
+        "digest": digest.hexdigest(),
+    }
+
+
+def _generate(manifest: Manifest, progress: bool) -> None:
+    root = manifest.root
+    fingerprint = generator_fingerprint(manifest)
+    state = root / STATE_DIR / "generator.json"
+    if state.exists() and json.loads(state.read_text()) == fingerprint:
+        _check_present(manifest)
+        log.info("%s: generated dataset is up to date", root)
+        return
+    partial = root.with_name(f".{root.name}.partial")
+    if partial.exists():
+        shutil.rmtree(partial)  # left by an interrupted run: start again
+    partial.mkdir(parents=True)
+    generator = resolve_generator(manifest.generator)
+    generator(manifest, partial, progress=progress)
+    _check_present(manifest, base=partial)
+    write_json(partial / STATE_DIR / "generator.json", fingerprint)
+    old = root.with_name(f".{root.name}.old")
+    if root.exists():
+        if old.exists():
+            shutil.rmtree(old)
+        root.rename(old)
+    partial.rename(root)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _check_present(manifest: Manifest, base: Path | None = None) -> None:
+    for entry in manifest.all_entries():
+        path = entry.local_path
+        if base is not None:
+            path = base / path.relative_to(manifest.root)
+        if not path.exists():
+            raise InputFileError(path, f"listed in {manifest.source} as '{entry.id}' but missing")
+
+
+# -- downloaded datasets -----------------------------------------------------------
+def _fetch_all(manifest: Manifest, progress: bool, retries: int, backoff: float) -> None:
+    state_dir = manifest.root / STATE_DIR
+    verified = _read_state(state_dir / "verified.json")
+    recorded = _read_state(state_dir / "recorded_checksums.json")
+    entries = manifest.all_entries()
+    try:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(entries, desc=f"{manifest.name} files", unit="file", disable=not progress)
+        for entry in iterator:
+            _ensure_file(entry, manifest, verified, recorded, progress, retries, backoff)
+    finally:
+        write_json(state_dir / "verified.json", verified)
+        write_json(state_dir / "recorded_checksums.json", recorded)
+
+
+def _ensure_file(
+    entry: FileEntry,
+    manifest: Manifest,
+    verified: dict,
+    recorded: dict,
+    progress: bool,
+    retries: int,
+    backoff: float,
+) -> None:
+    key = str(entry.path.relative_to(manifest.root)) if entry.path.is_relative_to(manifest.root) else str(entry.path)
+    expected = entry.checksum if entry.checksum not in (None, "unknown") else recorded.get(entry.id)
+    if entry.path.exists():
+        stat = entry.path.stat()
+        seen = verified.get(key)
+        if not (seen and seen["size"] == stat.st_size and seen["mtime_ns"] == stat.st_mtime_ns
+                and seen["checksum"] == (expected or seen["checksum"])):  # fmt: skip
+            try:
+                observed = verify_file(entry.path, expected, entry.size, entry.url)
+            except ChecksumMismatchError as err:
+                if entry.url is None:
+                    raise
+                log.warning("%s; downloading it again", err)
+                entry.path.unlink()
+            else:
+                verified[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": observed}
+                if entry.url and entry.checksum == "unknown":
+                    recorded.setdefault(entry.id, observed)
+    if not entry.path.exists():
+        if entry.url is None:
+            raise InputFileError(
+                entry.path,
+                f"listed in {manifest.source} as '{entry.id}' (no url) but not found; "
+                "put the file there or add its url and checksum to the manifest",
+            )
+        observed = download(
+            entry.url, entry.path, expected, entry.size,
+            retries=retries, backoff=backoff, progress=progress,
+        )  # fmt: skip
+        stat = entry.path.stat()
+        verified[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": observed}
+        if entry.checksum == "unknown":
+            recorded.setdefault(entry.id, observed)
+    if entry.unpack == "gunzip":
+        _gunzip(entry.path, entry.local_path)
+
+
+def _gunzip(source: Path, dest: Path) -> None:
+    if dest.exists() and dest.stat().st_mtime_ns >= source.stat().st_mtime_ns:
+        return
+    with gzip.open(source, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
+        shutil.copyfileobj(reader, writer, length=1 << 22)
+
+
+def _read_state(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError:
+        log.warning("%s is unreadable; it will be rebuilt", path)
+        return {}
+
+
+# -- checks shared by both kinds -----------------------------------------------------
+def _index_fastas(manifest: Manifest) -> None:
+    from .genome import ensure_fasta_index
+
+    for entry in manifest.files_with_role("genome_fasta"):
+        ensure_fasta_index(entry.local_path)
+
+
+def check_consistency(manifest: Manifest) -> None:
+    """Check chromosome names and lengths agree across FASTA, chrom sizes and bigWigs.
+
+    Raises
+    ------
+    InputFileError
+        Naming the file that disagrees and the file it disagrees with.
+    """
+    from .genome import read_chrom_sizes
+    from .tracks import bigwig_chrom_sizes
+
+    for genome in manifest.genomes:
+        reference: dict[str, int] | None = None
+        reference_file: Path | None = None
+        for role in ("genome_fasta", "chrom_sizes"):
+            for entry in manifest.files_with_role(role, genome):
+                path = entry.local_path
+                sizes = read_chrom_sizes(Path(str(path) + ".fai") if role == "genome_fasta" else path)
+                if reference is None:
+                    reference, reference_file = sizes, path
+                else:
+                    _compare_sizes(path, sizes, reference_file, reference, require_all=True)
+        if reference is None:
+            continue
+        for track in manifest.tracks:
+            if track.genome == genome:
+                _compare_sizes(track.local_path, bigwig_chrom_sizes(track.local_path), reference_file, reference)
+
+
+def _compare_sizes(path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False) -> None:
+    unknown = [c for c in sizes if c not in reference]
+    if unknown:
+        alias = ""
+        if unknown[0].removeprefix("chr") in reference or f"chr{unknown[0]}" in reference:
+            alias = " (the files use different chromosome naming, e.g. 'chr1' vs '1')"
+        raise InputFileError(
+            path, f"chromosome {unknown[0]!r} is not in {ref_path}{alias}; {len(unknown)} such names"
+        )
+    for chrom, length in sizes.items():
+        if reference[chrom] != length:
+            raise InputFileError(
+                path, f"chromosome {chrom!r} has length {length} but {reference[chrom]} in {ref_path}"
+            )
+    if require_all:
+        missing = [c for c in reference if c not in sizes]
+        if missing:
+            raise InputFileError(path, f"lacks chromosome {missing[0]!r} that {ref_path} has")
+
+
+# -- command line ------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """``seqreg-data prepare --dataset synthetic --scale demo``"""
+    parser = argparse.ArgumentParser(prog="python -m seqreg.data", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare", help="generate or download and verify a dataset")
+    p.add_argument("--dataset", default="synthetic", help="manifest name or path (default: synthetic)")
+    p.add_argument("--scale", default="demo", choices=["smoke", "demo", "paper"])
+    p.add_argument("--data-root", default=None, help="directory of datasets (default: <project>/data)")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        manifest = prepare(args.dataset, args.scale, args.data_root, progress=not args.no_progress)
+    except (SeqregError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"{manifest.name} ({args.scale}) ready in {manifest.root}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

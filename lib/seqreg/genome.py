@@ -1,0 +1,194 @@
+"""Genome sequence access: FASTA indexes, chromosome sizes, assembly gaps, one-hot coding."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputFileError
+from .io import atomic_path
+
+_N_BYTES = np.frombuffer(b"Nn", dtype=np.uint8)
+
+
+def read_chrom_sizes(path: str | Path) -> dict[str, int]:
+    """Chromosome lengths from a two-column sizes file or a FASTA index (``.fai``).
+
+    Returns
+    -------
+    dict
+        ``{chrom: length}`` in file order.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such file")
+    sizes: dict[str, int] = {}
+    with open(path) as handle:
+        for line_number, line in enumerate(handle, 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            fields = line.rstrip("\n").split("\t")
+            try:
+                chrom, length = fields[0], int(fields[1])
+            except (IndexError, ValueError):
+                raise InputFileError(
+                    path, f"line {line_number}: expected 'name<TAB>length', got {line.strip()!r}"
+                ) from None
+            if chrom in sizes:
+                raise InputFileError(path, f"line {line_number}: chromosome {chrom!r} listed twice")
+            sizes[chrom] = length
+    if not sizes:
+        raise InputFileError(path, "lists no chromosomes")
+    return sizes
+
+
+def ensure_fasta_index(fasta: str | Path) -> Path:
+    """Build ``<fasta>.fai`` with pyfaidx unless an up-to-date one exists; return its path."""
+    import pyfaidx
+
+    fasta = Path(fasta)
+    if not fasta.exists():
+        raise InputFileError(fasta, "no such FASTA file")
+    index = Path(str(fasta) + ".fai")
+    if index.exists() and index.stat().st_mtime_ns >= fasta.stat().st_mtime_ns:
+        return index
+    with atomic_path(index) as tmp:
+        tmp.unlink()  # pyfaidx would read the empty placeholder as an index
+        try:
+            pyfaidx.Faidx(str(fasta), indexname=str(tmp), rebuild=True).close()
+        except pyfaidx.FastaIndexingError as err:
+            raise InputFileError(fasta, f"cannot be indexed: {err}") from None
+    return index
+
+
+def iter_sequence_chunks(
+    fasta: str | Path, chrom: str, chunk_size: int = 10_000_000
+) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(start, sequence_bytes)`` chunks of one chromosome (upper/lower case kept)."""
+    import pyfaidx
+
+    with pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False, rebuild=False) as fa:
+        if chrom not in fa:
+            raise InputFileError(fasta, f"has no chromosome {chrom!r}")
+        length = len(fa[chrom])
+        for start in range(0, length, chunk_size):
+            yield start, fa[chrom][start : min(start + chunk_size, length)].encode("ascii")
+
+
+def n_runs(sequence: bytes | str, offset: int = 0) -> np.ndarray:
+    """Runs of ``N``/``n`` in a sequence as an ``(n_runs, 2)`` array of [start, end).
+
+    Examples
+    --------
+    >>> n_runs("ACNNNGTN").tolist()
+    [[2, 5], [7, 8]]
+    """
+    if isinstance(sequence, str):
+        sequence = sequence.encode("ascii")
+    is_n = np.isin(np.frombuffer(sequence, dtype=np.uint8), _N_BYTES).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], is_n, [0]]))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return np.stack([starts, ends], axis=1).astype(np.int64) + offset
+
+
+def gaps_from_fasta(
+    fasta: str | Path, chroms: Iterable[str] | None = None, min_length: int = 1
+) -> list[tuple[str, int, int]]:
+    """Assembly gaps (runs of N of at least ``min_length``) as ``(chrom, start, end)``.
+
+    Runs that cross chunk boundaries are merged, so the result equals a scan of the
+    whole chromosome at once.
+    """
+    fasta = Path(fasta)
+    ensure_fasta_index(fasta)
+    names = list(chroms) if chroms is not None else list(read_chrom_sizes(str(fasta) + ".fai"))
+    gaps: list[tuple[str, int, int]] = []
+    for chrom in names:
+        runs: list[list[int]] = []
+        for start, chunk in iter_sequence_chunks(fasta, chrom):
+            for run_start, run_end in n_runs(chunk, start).tolist():
+                if runs and runs[-1][1] == run_start:
+                    runs[-1][1] = run_end
+                else:
+                    runs.append([run_start, run_end])
+        gaps.extend((chrom, s, e) for s, e in runs if e - s >= min_length)
+    return gaps
+
+
+def n_fraction_by_chrom(fasta: str | Path, chroms: Iterable[str] | None = None):
+    """Fraction of ``N`` bases per chromosome.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chrom``, ``length``, ``n_bases``, ``n_fraction``, ``n_gaps``.
+    """
+    import pandas as pd
+
+    fasta = Path(fasta)
+    ensure_fasta_index(fasta)
+    sizes = read_chrom_sizes(str(fasta) + ".fai")
+    names = list(chroms) if chroms is not None else list(sizes)
+    gaps = pd.DataFrame(gaps_from_fasta(fasta, names), columns=["chrom", "start", "end"])
+    gaps["length"] = gaps["end"] - gaps["start"]
+    per_chrom = gaps.groupby("chrom")["length"].agg(["sum", "count"])
+    rows = []
+    for chrom in names:
+        n_bases = int(per_chrom["sum"].get(chrom, 0))
+        rows.append(
+            {
+                "chrom": chrom,
+                "length": sizes[chrom],
+                "n_bases": n_bases,
+                "n_fraction": n_bases / sizes[chrom],
+                "n_gaps": int(per_chrom["count"].get(chrom, 0)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def one_hot(sequence: bytes | str, dtype=np.float32) -> np.ndarray:
+    """One-hot code a DNA sequence as ``(length, 4)`` in A, C, G, T order; N is all zeros."""
+    if isinstance(sequence, str):
+        sequence = sequence.encode("ascii")
+    codes = np.frombuffer(sequence, dtype=np.uint8)
+    lookup = np.full(256, 4, dtype=np.int64)
+    for i, base in enumerate(b"ACGT"):
+        lookup[base] = i
+        lookup[base + 32] = i  # lower case (soft-masked repeats)
+    index = lookup[codes]
+    out = np.zeros((len(codes), 5), dtype=dtype)
+    out[np.arange(len(codes)), index] = 1
+    return out[:, :4]
+
+
+def write_fasta(path: str | Path, sequences: dict[str, bytes | str], line_width: int = 60) -> Path:
+    """Write sequences to a FASTA file atomically, then index it; return the path."""
+    path = Path(path)
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        for name, seq in sequences.items():
+            data = seq.encode("ascii") if isinstance(seq, str) else bytes(seq)
+            handle.write(f">{name}\n".encode())
+            for i in range(0, len(data), line_width):
+                handle.write(data[i : i + line_width] + b"\n")
+    ensure_fasta_index(path)
+    return path
+
+
+def write_chrom_sizes(path: str | Path, sizes: dict[str, int]) -> Path:
+    """Write a two-column chromosome sizes file atomically."""
+    from .io import write_text
+
+    return write_text(path, "".join(f"{c}\t{n}\n" for c, n in sizes.items()))
+
+
+def write_bed(path: str | Path, intervals: Iterable[tuple], header: str | None = None) -> Path:
+    """Write intervals (tuples whose first three fields are chrom, start, end) as BED."""
+    from .io import write_text
+
+    lines = [f"#{header}\n"] if header else []
+    lines += ["\t".join(str(v) for v in row) + "\n" for row in intervals]
+    return write_text(path, "".join(lines))

@@ -1,0 +1,38 @@
+"""Scale presets, the one place where ``smoke``, ``demo`` and ``paper`` are defined.
+
+``smoke`` proves the plumbing in seconds (the tests), ``demo`` gives meaningful results
+in minutes on a 2-core CPU (the default of ``make all``), and ``paper`` follows the
+documents' sizes and is meant for a GPU and real data. Notebooks read their settings
+with :func:`preset` instead of copying numbers.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+Scale = Literal["smoke", "demo", "paper"]
+SCALES: tuple[str, ...] = ("smoke", "demo", "paper")
+
+_PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "data_qc": {
+        # chromosomes read for track QC (None = all) and values sampled per track
+        "smoke": {"max_chromosomes": None, "values_per_track": 20_000},
+        "demo": {"max_chromosomes": None, "values_per_track": 100_000},
+        "paper": {"max_chromosomes": 24, "values_per_track": 200_000},
+    },
+}
+
+
+def check_scale(scale: str) -> str:
+    """Return ``scale`` if it is one of :data:`SCALES`, else raise ``ValueError``."""
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    return scale
+
+
+def preset(analysis: str, scale: str) -> dict[str, Any]:
+    """Settings of ``analysis`` at ``scale`` (a copy; safe to modify)."""
+    check_scale(scale)
+    if analysis not in _PRESETS:
+        raise KeyError(f"no scale presets for {analysis!r}; known: {', '.join(sorted(_PRESETS))}")
+    return dict(_PRESETS[analysis][scale])

@@ -1,0 +1,148 @@
+"""Coverage tracks in bigWig files: chromosome sizes, NaN/zero QC, value sampling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputFileError
+from .io import atomic_path
+
+
+def _open(path: str | Path):
+    import pyBigWig
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such bigWig file")
+    try:
+        handle = pyBigWig.open(str(path))
+    except RuntimeError:
+        handle = None
+    if handle is None or not handle.isBigWig():
+        raise InputFileError(path, "is not a readable bigWig file")
+    return handle
+
+
+def bigwig_chrom_sizes(path: str | Path) -> dict[str, int]:
+    """Chromosome sizes stored in a bigWig header."""
+    handle = _open(path)
+    try:
+        return dict(handle.chroms())
+    finally:
+        handle.close()
+
+
+def read_intervals(handle, chrom: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All stored intervals of ``chrom`` as ``(starts, ends, values)`` arrays."""
+    intervals = handle.intervals(chrom) or ()
+    if not intervals:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)
+    array = np.asarray(intervals, dtype=np.float64)
+    return array[:, 0].astype(np.int64), array[:, 1].astype(np.int64), array[:, 2]
+
+
+def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
+    """Per-chromosome fractions of missing (NaN) and zero values of a bigWig track.
+
+    A base is NaN when no interval covers it or its stored value is NaN, and zero
+    when its stored value is 0, as ``pyBigWig.values`` would report it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chrom``, ``length``, ``nan_fraction``, ``zero_fraction``, ``mean``
+        (mean over non-NaN bases).
+    """
+    import pandas as pd
+
+    handle = _open(path)
+    try:
+        sizes = dict(handle.chroms())
+        rows = []
+        for chrom in chroms if chroms is not None else sizes:
+            if chrom not in sizes:
+                raise InputFileError(path, f"has no chromosome {chrom!r}")
+            starts, ends, values = read_intervals(handle, chrom)
+            widths = ends - starts
+            finite = np.isfinite(values)
+            covered = int(widths[finite].sum())
+            zero = int(widths[finite & (values == 0)].sum())
+            total = float((widths[finite] * values[finite]).sum())
+            rows.append(
+                {
+                    "chrom": chrom,
+                    "length": sizes[chrom],
+                    "nan_fraction": 1 - covered / sizes[chrom],
+                    "zero_fraction": zero / sizes[chrom],
+                    "mean": total / covered if covered else float("nan"),
+                }
+            )
+    finally:
+        handle.close()
+    return pd.DataFrame(rows)
+
+
+def sample_values(
+    path: str | Path, n: int, seed: int = 0, chroms: Iterable[str] | None = None
+) -> np.ndarray:
+    """Values at ``n`` bases drawn uniformly from the covered (non-NaN) bases of a track."""
+    handle = _open(path)
+    try:
+        names = list(chroms) if chroms is not None else list(handle.chroms())
+        parts = [read_intervals(handle, c) for c in names]
+    finally:
+        handle.close()
+    widths = np.concatenate([e - s for s, e, _ in parts]) if parts else np.zeros(0)
+    values = np.concatenate([v for _, _, v in parts]) if parts else np.zeros(0)
+    keep = np.isfinite(values) & (widths > 0)
+    widths, values = widths[keep], values[keep]
+    if not len(values):
+        return np.zeros(0)
+    rng = np.random.default_rng(seed)
+    return values[rng.choice(len(values), size=n, p=widths / widths.sum())]
+
+
+def write_bigwig(
+    path: str | Path,
+    chrom_sizes: dict[str, int],
+    values: dict[str, np.ndarray],
+    bin_size: int,
+) -> Path:
+    """Write binned values to a bigWig atomically; NaN bins are left uncovered.
+
+    Parameters
+    ----------
+    chrom_sizes
+        ``{chrom: length}``, in the order chromosomes are written.
+    values
+        ``{chrom: array of ceil(length / bin_size) floats}``; NaN marks missing data.
+    bin_size
+        Width of each value in bases (the last bin of a chromosome is clipped).
+    """
+    import pyBigWig
+
+    with atomic_path(path) as tmp:
+        handle = pyBigWig.open(str(tmp), "w")
+        try:
+            handle.addHeader(list(chrom_sizes.items()), maxZooms=10)
+            for chrom, length in chrom_sizes.items():
+                track = np.asarray(values[chrom], dtype=np.float64)
+                expected = -(-length // bin_size)
+                if len(track) != expected:
+                    raise ValueError(f"{chrom}: {len(track)} bins given, {expected} needed")
+                starts = np.arange(expected, dtype=np.int64) * bin_size
+                ends = np.minimum(starts + bin_size, length)
+                keep = np.isfinite(track)
+                if keep.any():
+                    handle.addEntries(
+                        [chrom] * int(keep.sum()),
+                        starts[keep].tolist(),
+                        ends=ends[keep].tolist(),
+                        values=track[keep].tolist(),
+                    )
+        finally:
+            handle.close()
+    return Path(path)
