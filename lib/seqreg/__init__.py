@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "data",
+    "download",
     "errors",
     "genome",
     "io",
@@ -32,6 +33,7 @@ _SUBMODULES = (
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from . import (  # noqa: F401
         data,
+        download,
         errors,
         genome,
         io,

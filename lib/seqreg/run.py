@@ -102,6 +102,8 @@ def run_notebook(
     failed = final.with_suffix(".failed.ipynb")
     final.unlink(missing_ok=True)
     failed.unlink(missing_ok=True)
+    for leftover in dirs["notebooks"].glob(f".{notebook.stem}.*{notebook.suffix}"):
+        leftover.unlink()  # temporary copy of a run that was killed outright
     if not kernel_available(kernel):
         raise RuntimeError(
             f"Jupyter kernel {kernel!r} is not installed; run `make env` "

@@ -1,0 +1,31 @@
+"""Shared fixtures: the synthetic dataset at smoke scale, generated once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return PROJECT_ROOT
+
+
+@pytest.fixture(scope="session")
+def smoke_data_root(tmp_path_factory) -> Path:
+    """A data root holding the synthetic dataset at smoke scale (generated, not copied)."""
+    from seqreg.data import prepare
+
+    root = tmp_path_factory.mktemp("data")
+    prepare("synthetic", "smoke", root, progress=False)
+    return root
+
+
+@pytest.fixture(scope="session")
+def smoke_manifest(smoke_data_root):
+    from seqreg.manifest import load_manifest
+
+    return load_manifest("synthetic", "smoke", smoke_data_root)

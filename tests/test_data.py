@@ -1,0 +1,159 @@
+"""prepare(): generated and downloaded datasets, verification state, and up-front checks."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import textwrap
+
+import numpy as np
+import pytest
+
+import seqreg.data as data_module
+from seqreg.data import prepare, stamp_path
+from seqreg.errors import ChecksumMismatchError, InputFileError
+from seqreg.genome import write_fasta
+from seqreg.tracks import write_bigwig
+
+
+def test_generated_dataset_is_complete_and_not_regenerated(smoke_manifest, smoke_data_root):
+    for entry in smoke_manifest.all_entries():
+        assert entry.local_path.is_file(), entry.id
+    assert stamp_path("synthetic", "smoke", smoke_data_root).is_file()
+    fasta = smoke_manifest.path_of("genome_fasta", "human")
+    before = fasta.stat().st_mtime_ns
+    prepare("synthetic", "smoke", smoke_data_root, progress=False)
+    assert fasta.stat().st_mtime_ns == before
+
+
+def test_generation_is_deterministic(smoke_manifest, tmp_path):
+    prepare("synthetic", "smoke", tmp_path, progress=False)
+    for entry in smoke_manifest.all_entries():
+        again = tmp_path / entry.local_path.relative_to(smoke_manifest.root.parents[1])
+        assert again.read_bytes() == entry.local_path.read_bytes(), entry.id
+
+
+def test_interrupted_generation_leaves_no_dataset(tmp_path, monkeypatch):
+    def broken(manifest, out_dir, progress=True):
+        (out_dir / "genome").mkdir()
+        (out_dir / "genome" / "syn1.fa").write_text(">chr1\nACGT\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data_module, "resolve_generator", lambda spec: broken)
+    with pytest.raises(KeyboardInterrupt):
+        prepare("synthetic", "smoke", tmp_path, progress=False)
+    assert not (tmp_path / "synthetic" / "smoke").exists()
+    assert not stamp_path("synthetic", "smoke", tmp_path).exists()
+    monkeypatch.undo()
+    prepare("synthetic", "smoke", tmp_path, progress=False)  # starts again and finishes
+    assert not (tmp_path / "synthetic" / ".smoke.partial").exists()
+    assert (tmp_path / "synthetic" / "smoke" / "genome" / "syn1.fa.fai").is_file()
+
+
+# -- a small downloaded dataset (file:// sources) -------------------------------------
+def _sources(tmp_path, chrom_names=("chr1", "chr2"), bigwig_names=("chr1", "chr2"), bw_length=None):
+    src = tmp_path / "src"
+    src.mkdir()
+    rng = np.random.default_rng(0)
+    seqs = {c: bytes(rng.choice(list(b"ACGT"), 1000).astype(np.uint8)) for c in chrom_names}
+    fasta = write_fasta(src / "g.fa", seqs)
+    with open(fasta, "rb") as f, gzip.open(src / "g.fa.gz", "wb") as g:
+        g.write(f.read())
+    sizes = {c: bw_length or 1000 for c in bigwig_names}
+    write_bigwig(src / "t.bw", sizes, {c: np.arange(-(-n // 100), dtype=float) for c, n in sizes.items()}, 100)
+    return src
+
+
+def _manifest(tmp_path, src, checksum="unknown", extra=""):
+    text = textwrap.dedent(
+        f"""
+        schema_version: 1
+        name: mini
+        description: test
+        root: mini
+        genomes: [{{id: g, species: s, assembly: a}}]
+        files:
+          - {{id: fasta, role: genome_fasta, format: fasta_gz, genome: g, path: g.fa.gz,
+             url: "file://{src}/g.fa.gz", checksum: {checksum}, citation: test, unpack: gunzip}}
+        {extra}
+        tracks:
+          - {{id: t, path: t.bw, format: bigwig, assay: DNase, cell_type: c, url: "file://{src}/t.bw",
+             checksum: unknown, citation: test}}
+        """
+    )
+    path = tmp_path / "mini.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_downloaded_dataset_records_unknown_checksums_and_skips_verified(tmp_path, monkeypatch):
+    src = _sources(tmp_path)
+    manifest_file = _manifest(tmp_path, src)
+    data_root = tmp_path / "data"
+    m = prepare(manifest_file, "smoke", data_root, progress=False)
+    assert m.path_of("genome_fasta").name == "g.fa"  # unpacked
+    assert m.path_of("genome_fasta").read_bytes() == (src / "g.fa").read_bytes()
+    recorded = json.loads((m.root / ".seqreg" / "recorded_checksums.json").read_text())
+    assert recorded["t"] == "sha256:" + hashlib.sha256((src / "t.bw").read_bytes()).hexdigest()
+
+    def no_download(*args, **kwargs):
+        raise AssertionError("a verified file was downloaded again")
+
+    monkeypatch.setattr(data_module, "download", no_download)
+    monkeypatch.setattr(data_module, "verify_file", no_download)
+    prepare(manifest_file, "smoke", data_root, progress=False)
+
+
+def test_recorded_checksum_catches_a_changed_source(tmp_path):
+    src = _sources(tmp_path)
+    manifest_file = _manifest(tmp_path, src)
+    data_root = tmp_path / "data"
+    m = prepare(manifest_file, "smoke", data_root, progress=False)
+    m.entry("t").path.unlink()
+    (src / "t.bw").write_bytes((src / "t.bw").read_bytes()[:-1] + b"\0")  # the source changed
+    with pytest.raises(ChecksumMismatchError, match="t.bw"):
+        prepare(manifest_file, "smoke", data_root, progress=False)
+    assert not m.entry("t").path.exists()
+
+
+def test_corrupted_local_copy_is_downloaded_again(tmp_path):
+    src = _sources(tmp_path)
+    digest = "sha256:" + hashlib.sha256((src / "g.fa.gz").read_bytes()).hexdigest()
+    manifest_file = _manifest(tmp_path, src, checksum=digest)
+    data_root = tmp_path / "data"
+    m = prepare(manifest_file, "smoke", data_root, progress=False)
+    m.entry("fasta").path.write_bytes(b"corrupt")
+    prepare(manifest_file, "smoke", data_root, progress=False)
+    assert m.entry("fasta").path.read_bytes() == (src / "g.fa.gz").read_bytes()
+
+
+def test_missing_local_file_is_named(tmp_path):
+    src = _sources(tmp_path)
+    extra = "  - {id: genes, role: gene_annotation, format: gtf, genome: g, path: genes.gtf}"
+    manifest_file = _manifest(tmp_path, src, extra=extra)
+    with pytest.raises(InputFileError, match=r"genes\.gtf.*'genes' \(no url\) but not found"):
+        prepare(manifest_file, "smoke", tmp_path / "data", progress=False)
+
+
+def test_chromosome_naming_mismatch_names_both_files(tmp_path):
+    src = _sources(tmp_path, bigwig_names=("1", "2"))
+    with pytest.raises(InputFileError) as caught:
+        prepare(_manifest(tmp_path, src), "smoke", tmp_path / "data", progress=False)
+    text = str(caught.value)
+    assert "t.bw" in text and "g.fa" in text and "'chr1' vs '1'" in text
+
+
+def test_chromosome_length_mismatch_is_reported(tmp_path):
+    src = _sources(tmp_path, bw_length=999)
+    with pytest.raises(InputFileError, match="has length 999 but 1000"):
+        prepare(_manifest(tmp_path, src), "smoke", tmp_path / "data", progress=False)
+
+
+def test_cli_reports_errors_in_one_line(tmp_path, capsys):
+    src = _sources(tmp_path, bw_length=999)
+    code = data_module.main(["prepare", "--dataset", str(_manifest(tmp_path, src)), "--scale", "smoke",
+                             "--data-root", str(tmp_path / "data"), "--no-progress"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and "t.bw" in err[-1]

@@ -1,0 +1,81 @@
+"""Genome and track QC functions against hand-computed answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqreg.errors import InputFileError
+from seqreg.genome import (
+    gaps_from_fasta,
+    n_fraction_by_chrom,
+    n_runs,
+    one_hot,
+    read_chrom_sizes,
+    write_fasta,
+)
+from seqreg.tracks import bigwig_chrom_sizes, coverage_qc, sample_values, write_bigwig
+
+
+def test_n_runs_finds_runs_at_ends_and_inside():
+    assert n_runs("NNACGnnTN").tolist() == [[0, 2], [5, 7], [8, 9]]
+    assert n_runs("ACGT").tolist() == []
+    assert n_runs("NNNN", offset=10).tolist() == [[10, 14]]
+
+
+def test_gaps_merge_across_chunk_boundaries(tmp_path, monkeypatch):
+    import seqreg.genome as genome
+
+    fasta = write_fasta(tmp_path / "g.fa", {"chrA": "ACGTNNNNNNACGT", "chrB": "NNAC"})
+    real = genome.iter_sequence_chunks
+    monkeypatch.setattr(genome, "iter_sequence_chunks", lambda f, c, chunk_size=0: real(f, c, 3))
+    assert gaps_from_fasta(fasta) == [("chrA", 4, 10), ("chrB", 0, 2)]
+    table = n_fraction_by_chrom(fasta)
+    assert table["n_bases"].tolist() == [6, 2]
+    assert table["n_fraction"].tolist() == pytest.approx([6 / 14, 2 / 4])
+    assert table["n_gaps"].tolist() == [1, 1]
+
+
+def test_one_hot_codes_acgt_and_leaves_n_empty():
+    coded = one_hot("ACGTNa")
+    assert coded.shape == (6, 4)
+    assert coded.argmax(axis=1)[:4].tolist() == [0, 1, 2, 3]
+    assert coded[4].sum() == 0 and coded[5].tolist() == [1, 0, 0, 0]
+
+
+def test_chrom_sizes_errors_name_the_line(tmp_path):
+    bad = tmp_path / "bad.sizes"
+    bad.write_text("chr1\t100\nchr2\tlots\n")
+    with pytest.raises(InputFileError, match=r"bad.sizes: line 2"):
+        read_chrom_sizes(bad)
+    dup = tmp_path / "dup.sizes"
+    dup.write_text("chr1\t100\nchr1\t100\n")
+    with pytest.raises(InputFileError, match="listed twice"):
+        read_chrom_sizes(dup)
+
+
+def test_coverage_qc_counts_nan_and_zero_bases(tmp_path):
+    # chr1: 250 bp in 100 bp bins -> bins of 100, 100, 50 bases
+    values = {"chr1": np.array([0.0, np.nan, 2.0]), "chr2": np.array([np.nan])}
+    path = write_bigwig(tmp_path / "t.bw", {"chr1": 250, "chr2": 80}, values, 100)
+    assert bigwig_chrom_sizes(path) == {"chr1": 250, "chr2": 80}
+    qc = coverage_qc(path).set_index("chrom")
+    assert qc.loc["chr1", "nan_fraction"] == pytest.approx(100 / 250)
+    assert qc.loc["chr1", "zero_fraction"] == pytest.approx(100 / 250)
+    assert qc.loc["chr1", "mean"] == pytest.approx((0 * 100 + 2 * 50) / 150)
+    assert qc.loc["chr2", "nan_fraction"] == 1.0 and np.isnan(qc.loc["chr2", "mean"])
+
+
+def test_sample_values_weights_by_covered_length(tmp_path):
+    values = {"chr1": np.array([1.0] * 9 + [5.0])}
+    path = write_bigwig(tmp_path / "t.bw", {"chr1": 910}, values, 100)  # last bin is 10 bp
+    drawn = sample_values(path, 20_000, seed=1)
+    assert set(np.unique(drawn)) == {1.0, 5.0}
+    assert (drawn == 5.0).mean() == pytest.approx(10 / 910, abs=0.004)
+
+
+def test_unreadable_bigwig_is_named(tmp_path):
+    fake = tmp_path / "fake.bw"
+    fake.write_text("not a bigwig")
+    with pytest.raises(InputFileError, match="fake.bw: is not a readable bigWig"):
+        coverage_qc(fake)

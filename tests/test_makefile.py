@@ -1,0 +1,70 @@
+"""`make all`: incremental, and a killed notebook is never treated as done.
+
+Runs the real Makefile at scale=smoke with data and outputs in a temporary directory.
+Needs the environment that `make test` builds first (.venv).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+pytestmark = [
+    pytest.mark.notebook,
+    pytest.mark.skipif(
+        not (ROOT / ".venv" / ".seqreg-env").exists(), reason="needs the environment built by `make env`"
+    ),
+]
+
+
+def make(tmp_path: Path, *targets: str, **popen) -> subprocess.CompletedProcess | subprocess.Popen:
+    args = ["make", "--no-print-directory", "-C", str(ROOT), *targets, "SCALE=smoke",
+            f"DATA_ROOT={tmp_path / 'data'}", f"OUTPUT_ROOT={tmp_path / 'outputs'}"]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
+    if popen:  # background run, to be killed
+        return subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, **popen)  # fmt: skip
+    return subprocess.run(args, env=env, capture_output=True, text=True, timeout=900)
+
+
+def executed(tmp_path: Path) -> list[Path]:
+    return [tmp_path / "outputs" / "synthetic" / "smoke" / "notebooks" / nb.name for nb in NOTEBOOKS]
+
+
+def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
+    first = executed(tmp_path)[0]
+    # Start `make all` and kill the whole process group while the first notebook runs.
+    proc = make(tmp_path, "all", start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(first.parent.glob(f".{first.stem}.*")):
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the notebook never started"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not first.exists(), "a killed notebook was left at its final path"
+
+    rerun = make(tmp_path, "all")
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert all(p.exists() for p in executed(tmp_path))
+    assert not list(first.parent.glob(".*.ipynb")), "temporary copies were left behind"
+    mtimes = [p.stat().st_mtime_ns for p in executed(tmp_path)]
+
+    again = make(tmp_path, "all")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "seqreg.run" not in again.stdout and "seqreg.data" not in again.stdout
+    assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes
+
+    # A changed parameter reruns the notebooks.
+    reseeded = make(tmp_path, "all", "SEED=1")
+    assert reseeded.returncode == 0, reseeded.stdout + reseeded.stderr
+    assert "seqreg.run" in reseeded.stdout
+    assert [p.stat().st_mtime_ns for p in executed(tmp_path)] != mtimes
