@@ -77,5 +77,5 @@ def test_sample_values_weights_by_covered_length(tmp_path):
 def test_unreadable_bigwig_is_named(tmp_path):
     fake = tmp_path / "fake.bw"
     fake.write_text("not a bigwig")
-    with pytest.raises(InputFileError, match="fake.bw: is not a readable bigWig"):
+    with pytest.raises(InputFileError, match=r"fake\.bw: is not a readable bigWig"):
         coverage_qc(fake)

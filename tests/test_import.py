@@ -5,14 +5,21 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("tensorflow", "keras", "jax", "torch", "matplotlib", "pandas", "pyBigWig", "papermill", "scipy")
+HEAVY = (
+    "tensorflow",
+    "keras",
+    "jax",
+    "torch",
+    "matplotlib",
+    "pandas",
+    "pyBigWig",
+    "papermill",
+    "scipy",
+)
 
 
 def test_import_seqreg_loads_no_heavy_library():
-    code = (
-        "import sys, seqreg; "
-        f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    )
+    code = f"import sys, seqreg; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
 

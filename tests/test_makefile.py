@@ -20,7 +20,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 pytestmark = [
     pytest.mark.notebook,
     pytest.mark.skipif(
-        not (ROOT / ".venv" / ".seqreg-env").exists(), reason="needs the environment built by `make env`"
+        not (ROOT / ".venv" / ".seqreg-env").exists(),
+        reason="needs the environment built by `make env`",
     ),
 ]
 
@@ -36,7 +37,9 @@ def make(tmp_path: Path, *targets: str, **popen) -> subprocess.CompletedProcess 
 
 
 def executed(tmp_path: Path) -> list[Path]:
-    return [tmp_path / "outputs" / "synthetic" / "smoke" / "notebooks" / nb.name for nb in NOTEBOOKS]
+    return [
+        tmp_path / "outputs" / "synthetic" / "smoke" / "notebooks" / nb.name for nb in NOTEBOOKS
+    ]
 
 
 def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):

@@ -26,14 +26,20 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(notebook):
     assert len(tagged) == 1
     for name in ("dataset", "scale", "seed", "output_dir", "data_root"):
         assert f"\n{name}: " in "\n" + tagged[0].source, name
-    assert all(not c.get("outputs") and not c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+    assert all(
+        not c.get("outputs") and not c.get("execution_count")
+        for c in nb.cells
+        if c.cell_type == "code"
+    )
 
 
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_at_smoke_scale(notebook, smoke_data_root, tmp_path_factory):
     out = tmp_path_factory.mktemp("outputs")
-    final = run_notebook(notebook, "synthetic", "smoke", output_dir=out, data_root=smoke_data_root, progress=False)
+    final = run_notebook(
+        notebook, "synthetic", "smoke", output_dir=out, data_root=smoke_data_root, progress=False
+    )
     assert final.exists()
     metrics = json.loads((out / "metrics" / f"{notebook.stem}.json").read_text())
     assert metrics["dataset"] == "synthetic" and metrics["scale"] == "smoke"

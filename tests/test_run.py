@@ -38,8 +38,15 @@ def test_success_moves_the_executed_notebook_into_place(probe_notebook, tmp_path
     executed = nbformat.read(final, as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in executed.cells)
     params = json.loads((out / "metrics" / "99_probe.json").read_text())
-    assert params == {"dataset": "synthetic", "scale": "smoke", "seed": 7, "data_root": str(tmp_path / "d")}
-    assert [p.name for p in (out / "notebooks").iterdir()] == ["99_probe.ipynb"]  # no temporary left
+    assert params == {
+        "dataset": "synthetic",
+        "scale": "smoke",
+        "seed": 7,
+        "data_root": str(tmp_path / "d"),
+    }
+    assert [p.name for p in (out / "notebooks").iterdir()] == [
+        "99_probe.ipynb"
+    ]  # no temporary left
 
 
 def test_failure_keeps_nothing_at_the_final_path(probe_notebook, tmp_path):
@@ -65,6 +72,17 @@ def test_cli_rejects_bad_dataset_and_scale(probe_notebook, capsys):
 
 def test_cli_passes_extra_parameters(probe_notebook, tmp_path):
     out = tmp_path / "out"
-    code = main([str(probe_notebook), "--scale", "smoke", "--output-dir", str(out), "-p", "fail=true", "--no-progress"])
+    code = main(
+        [
+            str(probe_notebook),
+            "--scale",
+            "smoke",
+            "--output-dir",
+            str(out),
+            "-p",
+            "fail=true",
+            "--no-progress",
+        ]
+    )
     assert code == 1
     assert (out / "notebooks" / "99_probe.failed.ipynb").exists()

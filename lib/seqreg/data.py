@@ -83,7 +83,11 @@ def generator_fingerprint(manifest: Manifest) -> dict:
     digest = hashlib.sha256(manifest.source.read_bytes())
     module_file = Path(module.__file__)
     # A generator package hashes all its modules; a single module hashes itself.
-    sources = sorted(module_file.parent.rglob("*.py")) if module_file.name == "__init__.py" else [module_file]
+    sources = (
+        sorted(module_file.parent.rglob("*.py"))
+        if module_file.name == "__init__.py"
+        else [module_file]
+    )
     for source in sources:
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
@@ -156,7 +160,11 @@ def _ensure_file(
     retries: int,
     backoff: float,
 ) -> None:
-    key = str(entry.path.relative_to(manifest.root)) if entry.path.is_relative_to(manifest.root) else str(entry.path)
+    key = (
+        str(entry.path.relative_to(manifest.root))
+        if entry.path.is_relative_to(manifest.root)
+        else str(entry.path)
+    )
     expected = entry.checksum if entry.checksum not in (None, "unknown") else recorded.get(entry.id)
     if entry.path.exists():
         stat = entry.path.stat()
@@ -171,7 +179,11 @@ def _ensure_file(
                 log.warning("%s; downloading it again", err)
                 entry.path.unlink()
             else:
-                verified[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": observed}
+                verified[key] = {
+                    "size": stat.st_size,
+                    "mtime_ns": stat.st_mtime_ns,
+                    "checksum": observed,
+                }
                 if entry.url and entry.checksum == "unknown":
                     recorded.setdefault(entry.id, observed)
     if not entry.path.exists():
@@ -235,7 +247,9 @@ def check_consistency(manifest: Manifest) -> None:
         for role in ("genome_fasta", "chrom_sizes"):
             for entry in manifest.files_with_role(role, genome):
                 path = entry.local_path
-                sizes = read_chrom_sizes(Path(str(path) + ".fai") if role == "genome_fasta" else path)
+                sizes = read_chrom_sizes(
+                    Path(str(path) + ".fai") if role == "genome_fasta" else path
+                )
                 if reference is None:
                     reference, reference_file = sizes, path
                 else:
@@ -244,22 +258,31 @@ def check_consistency(manifest: Manifest) -> None:
             continue
         for track in manifest.tracks:
             if track.genome == genome:
-                _compare_sizes(track.local_path, bigwig_chrom_sizes(track.local_path), reference_file, reference)
+                _compare_sizes(
+                    track.local_path,
+                    bigwig_chrom_sizes(track.local_path),
+                    reference_file,
+                    reference,
+                )
 
 
-def _compare_sizes(path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False) -> None:
+def _compare_sizes(
+    path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False
+) -> None:
     unknown = [c for c in sizes if c not in reference]
     if unknown:
         alias = ""
         if unknown[0].removeprefix("chr") in reference or f"chr{unknown[0]}" in reference:
             alias = " (the files use different chromosome naming, e.g. 'chr1' vs '1')"
         raise InputFileError(
-            path, f"chromosome {unknown[0]!r} is not in {ref_path}{alias}; {len(unknown)} such names"
+            path,
+            f"chromosome {unknown[0]!r} is not in {ref_path}{alias}; {len(unknown)} such names",
         )
     for chrom, length in sizes.items():
         if reference[chrom] != length:
             raise InputFileError(
-                path, f"chromosome {chrom!r} has length {length} but {reference[chrom]} in {ref_path}"
+                path,
+                f"chromosome {chrom!r} has length {length} but {reference[chrom]} in {ref_path}",
             )
     if require_all:
         missing = [c for c in reference if c not in sizes]
@@ -270,12 +293,18 @@ def _compare_sizes(path: Path, sizes: dict, ref_path: Path, reference: dict, req
 # -- command line ------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     """``seqreg-data prepare --dataset synthetic --scale demo``"""
-    parser = argparse.ArgumentParser(prog="python -m seqreg.data", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m seqreg.data", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="generate or download and verify a dataset")
-    p.add_argument("--dataset", default="synthetic", help="manifest name or path (default: synthetic)")
+    p.add_argument(
+        "--dataset", default="synthetic", help="manifest name or path (default: synthetic)"
+    )
     p.add_argument("--scale", default="demo", choices=["smoke", "demo", "paper"])
-    p.add_argument("--data-root", default=None, help="directory of datasets (default: <project>/data)")
+    p.add_argument(
+        "--data-root", default=None, help="directory of datasets (default: <project>/data)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -160,7 +160,9 @@ class _IncompleteError(Exception):
     """The connection closed before the announced number of bytes arrived."""
 
 
-def _fetch_into(session, url: str, part: Path, timeout: float, chunk_size: int, progress: bool, label: str) -> None:
+def _fetch_into(
+    session, url: str, part: Path, timeout: float, chunk_size: int, progress: bool, label: str
+) -> None:
     """One attempt: append the rest of ``url`` to ``part`` (or rewrite it from the start)."""
     offset = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={offset}-"} if offset else {}
@@ -196,7 +198,7 @@ def _fetch_into(session, url: str, part: Path, timeout: float, chunk_size: int, 
 def _parse_content_range(value: str) -> tuple[int, int | None]:
     # "bytes 100-999/1000" or "bytes 100-999/*"
     try:
-        unit, rest = value.split(" ", 1)
+        _unit, rest = value.split(" ", 1)
         span, total = rest.split("/")
         start = int(span.split("-")[0])
         return start, (None if total == "*" else int(total))

@@ -54,6 +54,7 @@ ROLES: dict[str, str] = {
     "ld_blocks": "approximately independent LD blocks (BED)",
     "sample_table": "samples and their groups",
     "truth": "planted ground truth of a simulated dataset",
+    "coverage_source": "reads or read ends to be turned into coverage (BAM, FANTOM5 CTSS)",
     "archive": "an archive that holds other inputs",
     "other": "anything else, described in 'description'",
 }
@@ -61,7 +62,8 @@ ROLES: dict[str, str] = {
 FORMATS: tuple[str, ...] = (
     "fasta", "fasta_gz", "fai", "chrom_sizes", "bed", "bed_gz", "narrowpeak_gz", "gtf",
     "gtf_gz", "bigwig", "bam", "bai", "vcf_gz", "tbi", "tsv", "tsv_gz", "csv", "txt_gz",
-    "xlsx", "json", "yaml", "meme", "jaspar", "npy", "npz", "h5", "tar", "tar_gz", "zip",
+    "xlsx", "json", "yaml", "txt", "meme", "jaspar", "npy", "npz", "h5", "joblib", "tar", "tar_gz",
+    "zip", "ctss_bed_gz",
 )  # fmt: skip
 
 CHECKSUM_UNKNOWN = "unknown"
@@ -265,7 +267,9 @@ class Manifest:
                     "role": "track" if isinstance(e, Track) else e.role,
                     "format": e.format,
                     "genome": e.genome,
-                    "path": str(local.relative_to(self.root)) if local.is_relative_to(self.root) else str(local),
+                    "path": str(local.relative_to(self.root))
+                    if local.is_relative_to(self.root)
+                    else str(local),
                     "present": local.exists(),
                     "size_mb": round(local.stat().st_size / 1e6, 3) if local.exists() else None,
                     "source": e.url or ("generated" if self.generator else "local"),
@@ -376,7 +380,9 @@ def _parse(path: Path, raw: Any, scale: str, data_root: str | Path | None) -> Ma
 
     generator = raw.get("generator")
     if generator is not None and not re.match(r"^[\w.]+:\w+$", generator):
-        raise ManifestError(path, "generator", f"{generator!r} is not of the form 'module:function'")
+        raise ManifestError(
+            path, "generator", f"{generator!r} is not of the form 'module:function'"
+        )
     return Manifest(
         source=path,
         name=raw["name"],
@@ -426,7 +432,9 @@ def _parse_file(
     _check_fields(path, where, f, spec)
     is_track = spec is _TRACK_FIELDS
     if not _ID_RE.match(f["id"]):
-        raise ManifestError(path, f"{where}.id", f"{f['id']!r} must be letters, digits, '_', '-', '.'")
+        raise ManifestError(
+            path, f"{where}.id", f"{f['id']!r} must be letters, digits, '_', '-', '.'"
+        )
     if f["id"] in seen_ids:
         raise ManifestError(path, f"{where}.id", f"duplicate id {f['id']!r}")
     seen_ids.add(f["id"])
@@ -441,7 +449,9 @@ def _parse_file(
         _unknown_choice(path, f"{where}.genome", f["genome"], list(genomes))
     if is_track and f.get("genome") is None:
         if len(genomes) != 1:
-            raise ManifestError(path, f"{where}.genome", "required when a dataset has several genomes")
+            raise ManifestError(
+                path, f"{where}.genome", "required when a dataset has several genomes"
+            )
         f = {**f, "genome": next(iter(genomes))}
     rel = Path(f["path"])
     if ".." in rel.parts:
@@ -457,13 +467,23 @@ def _parse_file(
             )
     if f.get("url") is not None:
         if not re.match(r"^(https?|file)://", f["url"]):
-            raise ManifestError(path, f"{where}.url", f"{f['url']!r} must start with https://, http:// or file://")
+            raise ManifestError(
+                path, f"{where}.url", f"{f['url']!r} must start with https://, http:// or file://"
+            )
         for needed in ("checksum", "citation"):
             if f.get(needed) is None:
-                hint = " (write 'unknown' to record it on first download)" if needed == "checksum" else ""
-                raise ManifestError(path, f"{where}.{needed}", f"required for a downloaded file{hint}")
+                hint = (
+                    " (write 'unknown' to record it on first download)"
+                    if needed == "checksum"
+                    else ""
+                )
+                raise ManifestError(
+                    path, f"{where}.{needed}", f"required for a downloaded file{hint}"
+                )
     if f.get("size") is not None and f["size"] <= 0:
-        raise ManifestError(path, f"{where}.size", f"must be a positive number of bytes, got {f['size']}")
+        raise ManifestError(
+            path, f"{where}.size", f"must be a positive number of bytes, got {f['size']}"
+        )
     if f.get("unpack") is not None:
         if f["unpack"] not in _UNPACKERS:
             _unknown_choice(path, f"{where}.unpack", f["unpack"], list(_UNPACKERS))
@@ -480,7 +500,9 @@ def _parse_file(
         for key in ("clip", "soft_clip", "scale"):
             if key in values:
                 if values[key] <= 0:
-                    raise ManifestError(path, f"{where}.{key}", f"must be positive, got {values[key]}")
+                    raise ManifestError(
+                        path, f"{where}.{key}", f"must be positive, got {values[key]}"
+                    )
                 values[key] = float(values[key])
         return Track(**values)
     return FileEntry(**values)
@@ -508,7 +530,9 @@ def _check_strand_pairs(path: Path, tracks: list[Track]) -> None:
             )
         if {t.strand, mate.strand} != {"+", "-"}:
             raise ManifestError(
-                path, f"tracks[{i}].strand", f"stranded pair {t.id!r}/{mate.id!r} must be '+' and '-'"
+                path,
+                f"tracks[{i}].strand",
+                f"stranded pair {t.id!r}/{mate.id!r} must be '+' and '-'",
             )
 
 

@@ -42,9 +42,11 @@ def n_fraction_bars(table, ax=None, title: str = "Assembly gaps: fraction of N p
     plt = _plt()
     if ax is None:
         width = max(4.0, 0.35 * len(table) + 1.5)
-        fig, ax = plt.subplots(figsize=(width, 3.2))
+        _fig, ax = plt.subplots(figsize=(width, 3.2))
     hue = "genome" if "genome" in table and table["genome"].nunique() > 1 else None
-    sns.barplot(data=table, x="chrom", y="n_fraction", hue=hue, ax=ax, color=None if hue else "#4c72b0")
+    sns.barplot(
+        data=table, x="chrom", y="n_fraction", hue=hue, ax=ax, color=None if hue else "#4c72b0"
+    )
     ax.set_xlabel("chromosome")
     ax.set_ylabel("fraction N")
     ax.set_title(title)
@@ -102,7 +104,10 @@ def value_distributions(samples: dict[str, np.ndarray], groups: dict[str, str] |
 
     plt = _plt()
     frame = pd.concat(
-        [pd.DataFrame({"track": t, "log1p(value)": np.log1p(np.clip(v, 0, None))}) for t, v in samples.items()],
+        [
+            pd.DataFrame({"track": t, "log1p(value)": np.log1p(np.clip(v, 0, None))})
+            for t, v in samples.items()
+        ],
         ignore_index=True,
     )
     if groups:

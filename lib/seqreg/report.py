@@ -23,10 +23,14 @@ def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
     base = Path(output_base)
     report = base / "report"
     notebooks = sorted(
-        p for p in (base / "notebooks").glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".failed.ipynb")
+        p
+        for p in (base / "notebooks").glob("[0-9][0-9]_*.ipynb")
+        if not p.name.endswith(".failed.ipynb")
     )
     if not notebooks:
-        raise FileNotFoundError(f"{base / 'notebooks'}: no executed notebooks; run `make all` first")
+        raise FileNotFoundError(
+            f"{base / 'notebooks'}: no executed notebooks; run `make all` first"
+        )
     exporter = HTMLExporter(template_name="lab")
     sections = []
     for notebook in notebooks:
@@ -34,7 +38,9 @@ def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
         page = write_text(report / f"{notebook.stem}.html", body)
         prefix = notebook.stem.split("_", 1)[0]
         figures = sorted(
-            f for f in (base / "figures").glob(f"{prefix}_*") if f.suffix in (".png", ".svg") and not f.name.startswith(".")
+            f
+            for f in (base / "figures").glob(f"{prefix}_*")
+            if f.suffix in (".png", ".svg") and not f.name.startswith(".")
         )
         metrics_path = base / "metrics" / f"{notebook.stem}.json"
         metrics = json.loads(metrics_path.read_text()) if metrics_path.exists() else {}
@@ -59,7 +65,8 @@ td {{ border-top: 1px solid #eee; padding: 2px 10px 2px 0; }}
 
 def _section(stem: str, page: str, figures: list[Path], metrics: dict) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_fmt(v))}</td></tr>" for k, v in metrics.items()
+        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(_fmt(v))}</td></tr>"
+        for k, v in metrics.items()
     )
     figs = "".join(
         f'<figure><a href="../figures/{html.escape(f.name)}"><img src="../figures/{html.escape(f.name)}" '
@@ -82,13 +89,17 @@ def _fmt(value) -> str:
 def main(argv: list[str] | None = None) -> int:
     from .paths import project_root
 
-    parser = argparse.ArgumentParser(prog="python -m seqreg.report", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m seqreg.report", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--dataset", default="synthetic")
     parser.add_argument("--scale", default="demo")
     parser.add_argument("--output-dir", default=None, help="default: outputs/<dataset>/<scale>")
     args = parser.parse_args(argv)
     name = Path(args.dataset).stem
-    base = Path(args.output_dir) if args.output_dir else project_root() / "outputs" / name / args.scale
+    base = (
+        Path(args.output_dir) if args.output_dir else project_root() / "outputs" / name / args.scale
+    )
     try:
         index = build_report(base, title=f"seqreg: {name} at scale {args.scale}")
     except FileNotFoundError as err:

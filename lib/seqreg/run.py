@@ -136,7 +136,9 @@ def run_notebook(
                 f"{notebook.name} failed in cell {err.exec_count} with {err.ename}: {err.evalue}\n"
                 f"the executed notebook, error included, is at {failed}"
             ) from None
-    print(f"{notebook.name}: done in {time.monotonic() - started:.0f} s -> {final}", file=sys.stderr)
+    print(
+        f"{notebook.name}: done in {time.monotonic() - started:.0f} s -> {final}", file=sys.stderr
+    )
     return final
 
 
@@ -154,14 +156,20 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m seqreg.run", description="Execute notebooks with papermill, atomically."
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute, in order")
-    parser.add_argument("--dataset", default="synthetic", help="manifest name or path (default: synthetic)")
+    parser.add_argument(
+        "--dataset", default="synthetic", help="manifest name or path (default: synthetic)"
+    )
     parser.add_argument("--scale", default="demo", choices=["smoke", "demo", "paper"])
     parser.add_argument("--seed", type=int, default=0, help="random seed passed to each notebook")
     parser.add_argument("--output-dir", default=None, help="default: outputs/<dataset>/<scale>")
-    parser.add_argument("--data-root", default=None, help="directory of datasets (default: <project>/data)")
+    parser.add_argument(
+        "--data-root", default=None, help="directory of datasets (default: <project>/data)"
+    )
     parser.add_argument("-p", "--parameter", action="append", default=[], type=_parse_parameter,
                         metavar="NAME=VALUE", help="extra notebook parameter (YAML value); repeatable")  # fmt: skip
-    parser.add_argument("--kernel", default=KERNEL_NAME, help=f"Jupyter kernel (default: {KERNEL_NAME})")
+    parser.add_argument(
+        "--kernel", default=KERNEL_NAME, help=f"Jupyter kernel (default: {KERNEL_NAME})"
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the cell progress bar")
     parser.add_argument("--log-output", action="store_true", help="echo cell output")
     parser.add_argument("--install-kernel", action="store_true",

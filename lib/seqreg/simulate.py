@@ -115,9 +115,7 @@ def simulate_track(
     return values
 
 
-def _binned_fractions(
-    values: np.ndarray, length: int
-) -> tuple[float, float]:
+def _binned_fractions(values: np.ndarray, length: int) -> tuple[float, float]:
     """Exact base-level NaN and zero fractions of a binned track (last bin clipped)."""
     widths = np.full(len(values), BIN_SIZE, dtype=np.int64)
     widths[-1] = length - BIN_SIZE * (len(values) - 1)
