@@ -29,8 +29,6 @@ DATASET_NAME := $(basename $(notdir $(MANIFEST)))
 OUT := $(OUTPUT_ROOT)/$(DATASET_NAME)/$(SCALE)
 DATA_STAMP := $(DATA_ROOT)/.stamps/$(DATASET_NAME)-$(SCALE).ok
 PARAMS := $(OUT)/.parameters
-# A generated dataset is regenerated when its generator changes.
-GENERATOR_SRC := $(if $(shell grep -s '^generator:' $(MANIFEST)),$(wildcard lib/seqreg/simulate.py lib/seqreg/simulate/*.py))
 
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := $(NOTEBOOKS:notebooks/%=$(OUT)/notebooks/%)
@@ -57,9 +55,11 @@ env: $(ENV_STAMP)
 
 $(ENV_STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH; install Python 3.11" >&2; exit 1; }
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))' || \
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this project needs 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 	$(MAKE) --no-print-directory bedtools
+	@# an environment built by another Python is rebuilt
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
@@ -85,14 +85,16 @@ bedtools:
 # -- data ------------------------------------------------------------------------------------
 data: $(DATA_STAMP)
 
-$(DATA_STAMP): $(MANIFEST) $(GENERATOR_SRC) | $(ENV_STAMP)
+# prepare itself decides what to redo: a generated dataset is regenerated only when the
+# code that writes it changed; downloaded files already verified are skipped.
+$(DATA_STAMP): $(MANIFEST) $(LIB) | $(ENV_STAMP)
 	$(PY) -m seqreg.data prepare --dataset $(DATASET) --scale $(SCALE) --data-root $(DATA_ROOT)
 
 # -- notebooks ----------------------------------------------------------------------------
-# Rewritten only when a parameter changes, so an unchanged SEED causes no rerun.
+# Rewritten only when a parameter changes, so unchanged parameters cause no rerun.
 $(PARAMS): FORCE
 	@mkdir -p $(@D)
-	@echo "seed=$(SEED)" > $@.new
+	@printf 'seed=%s\nmanifest=%s\ndata_root=%s\n' "$(SEED)" "$(abspath $(MANIFEST))" "$(abspath $(DATA_ROOT))" > $@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 $(OUT)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(DATA_STAMP) $(PARAMS) | $(ENV_STAMP)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -49,6 +51,44 @@ def test_interrupted_generation_leaves_no_dataset(tmp_path, monkeypatch):
     prepare("synthetic", "smoke", tmp_path, progress=False)  # starts again and finishes
     assert not (tmp_path / "synthetic" / ".smoke.partial").exists()
     assert (tmp_path / "synthetic" / "smoke" / "genome" / "syn1.fa.fai").is_file()
+
+
+def test_missing_generated_file_triggers_regeneration(tmp_path):
+    m = prepare("synthetic", "smoke", tmp_path, progress=False)
+    gaps = m.path_of("gaps", "human")
+    expected = gaps.read_bytes()
+    gaps.unlink()
+    prepare("synthetic", "smoke", tmp_path, progress=False)
+    assert gaps.read_bytes() == expected
+
+
+def test_interrupted_regeneration_keeps_the_old_dataset_but_not_its_stamp(tmp_path, monkeypatch):
+    m = prepare("synthetic", "smoke", tmp_path, progress=False)
+    stamp = stamp_path("synthetic", "smoke", tmp_path)
+    assert stamp.exists()
+    fasta = m.path_of("genome_fasta", "human").read_bytes()
+
+    def changed_code(manifest):
+        return {"digest": "a newer generator"}
+
+    def broken(manifest, out_dir, progress=True):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data_module, "generator_fingerprint", changed_code)
+    monkeypatch.setattr(data_module, "resolve_generator", lambda spec: broken)
+    with pytest.raises(KeyboardInterrupt):
+        prepare("synthetic", "smoke", tmp_path, progress=False)
+    assert not stamp.exists(), "a stale stamp would let make run notebooks on old data"
+    assert m.path_of("genome_fasta", "human").read_bytes() == fasta  # old data intact
+
+
+def test_generator_fingerprint_covers_imported_modules(smoke_manifest):
+    import seqreg.simulate
+    from seqreg.data import _package_sources
+
+    names = {p.name for p in _package_sources(Path(seqreg.simulate.__file__))}
+    assert {"simulate.py", "genome.py", "tracks.py", "io.py", "manifest.py"} <= names
+    assert "run.py" not in names
 
 
 # -- a small downloaded dataset (file:// sources) -------------------------------------
@@ -100,7 +140,10 @@ def test_downloaded_dataset_records_unknown_checksums_and_skips_verified(tmp_pat
     assert m.path_of("genome_fasta").name == "g.fa"  # unpacked
     assert m.path_of("genome_fasta").read_bytes() == (src / "g.fa").read_bytes()
     recorded = json.loads((m.root / ".seqreg" / "recorded_checksums.json").read_text())
-    assert recorded["t"] == "sha256:" + hashlib.sha256((src / "t.bw").read_bytes()).hexdigest()
+    assert (
+        recorded["t"]["checksum"]
+        == "sha256:" + hashlib.sha256((src / "t.bw").read_bytes()).hexdigest()
+    )
 
     def no_download(*args, **kwargs):
         raise AssertionError("a verified file was downloaded again")
@@ -120,6 +163,40 @@ def test_recorded_checksum_catches_a_changed_source(tmp_path):
     with pytest.raises(ChecksumMismatchError, match=r"t\.bw"):
         prepare(manifest_file, "smoke", data_root, progress=False)
     assert not m.entry("t").path.exists()
+
+
+def test_new_url_is_recorded_afresh(tmp_path):
+    src = _sources(tmp_path)
+    manifest_file = _manifest(tmp_path, src)
+    data_root = tmp_path / "data"
+    m = prepare(manifest_file, "smoke", data_root, progress=False)
+    newer = tmp_path / "newer"
+    newer.mkdir()
+    (newer / "t.bw").write_bytes((src / "t.bw").read_bytes())
+    (newer / "g.fa.gz").write_bytes((src / "g.fa.gz").read_bytes())
+    m.entry("t").path.unlink()
+    manifest_file.write_text(
+        manifest_file.read_text().replace(f"file://{src}/t.bw", f"file://{newer}/t.bw")
+    )
+    prepare(manifest_file, "smoke", data_root, progress=False)
+    recorded = json.loads((m.root / ".seqreg" / "recorded_checksums.json").read_text())
+    assert recorded["t"]["url"] == f"file://{newer}/t.bw"
+
+
+def test_replaced_archive_is_unpacked_again(tmp_path):
+    src = _sources(tmp_path)
+    manifest_file = _manifest(tmp_path, src)
+    data_root = tmp_path / "data"
+    m = prepare(manifest_file, "smoke", data_root, progress=False)
+    packed = m.entry("fasta").path
+    old_mtime = packed.stat().st_mtime_ns
+    with gzip.open(packed, "wb") as g:
+        g.write(b">chr1\n" + b"A" * 1000 + b"\n>chr2\n" + b"C" * 1000 + b"\n")
+    os.utime(packed, ns=(old_mtime, old_mtime))  # as cp -p or rsync -a would leave it
+    recorded = m.root / ".seqreg" / "recorded_checksums.json"
+    recorded.unlink()  # the user accepts the new file
+    prepare(manifest_file, "smoke", data_root, progress=False)
+    assert m.path_of("genome_fasta").read_bytes().startswith(b">chr1\nAAAA")
 
 
 def test_corrupted_local_copy_is_downloaded_again(tmp_path):

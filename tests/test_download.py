@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import http.server
+import json
 import re
 import threading
 from collections.abc import Iterator
@@ -17,6 +19,8 @@ from seqreg.errors import ChecksumMismatchError, DownloadError
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, every byte value
 SHA256 = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
 MD5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()
+CHANGED = bytes(reversed(PAYLOAD))  # a new release of the file, same length
+GZIPPED = gzip.compress(PAYLOAD, mtime=0)
 FAST = {"backoff": 0.01, "progress": False, "chunk_size": 64 * 1024}
 
 
@@ -30,11 +34,16 @@ class Server:
       norange  ignores Range (always 200 with the whole file); first answer dropped
       flaky    answers 503 twice, then normally
       missing  answers 404
+      changed  sends an ETag; after the first (dropped) answer the file changes
+      badstart the first resume answers 206 from the wrong byte
+      gzip     sends the bytes with Content-Encoding: gzip (they must be saved as sent)
+      nolength no Content-Length; the first answer stops halfway
     """
 
     def __init__(self, mode: str):
         self.mode = mode
         self.ranges: list[str | None] = []
+        self.if_range: list[str | None] = []
         self.statuses: list[int] = []
         self.bytes_sent = 0
         self.lock = threading.Lock()
@@ -58,23 +67,46 @@ class Server:
                 if mode == "flaky" and attempt <= 2:
                     return self._status(503)
                 body = PAYLOAD if mode != "wrong" else bytes(reversed(PAYLOAD))
+                etag = None
+                if mode == "changed":
+                    etag = '"v1"' if attempt == 1 else '"v2"'
+                    body = PAYLOAD if attempt == 1 else CHANGED
+                server.if_range.append(self.headers.get("If-Range"))
                 start = 0
                 match = re.match(r"bytes=(\d+)-$", self.headers.get("Range") or "")
-                if match and mode != "norange":
+                fresh = etag is not None and self.headers.get("If-Range") not in (None, etag)
+                if match and mode not in ("norange", "nolength") and not fresh:
                     start = int(match.group(1))
                     if start >= len(body):
-                        return self._status(416)
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(body)}")
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        server.statuses.append(416)
+                        return
+                    served_from = start - 10 if mode == "badstart" and attempt == 2 else start
                     self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                    self.send_header(
+                        "Content-Range", f"bytes {served_from}-{len(body) - 1}/{len(body)}"
+                    )
                     server.statuses.append(206)
+                    start = served_from
                 else:
                     self.send_response(200)
                     server.statuses.append(200)
-                self.send_header("Content-Length", str(len(body) - start))
+                if etag:
+                    self.send_header("ETag", etag)
+                if mode == "gzip":
+                    self.send_header("Content-Encoding", "gzip")
+                    body = GZIPPED
+                if mode == "nolength":
+                    self.close_connection = True
+                else:
+                    self.send_header("Content-Length", str(len(body) - start))
                 self.send_header("Accept-Ranges", "none" if mode == "norange" else "bytes")
                 self.end_headers()
                 payload = body[start:]
-                if mode in ("drop", "norange") and attempt == 1:
+                if mode in ("drop", "norange", "changed", "badstart", "nolength") and attempt == 1:
                     payload = payload[: len(payload) // 2]
                     self._send(payload)
                     self.close_connection = True
@@ -165,27 +197,85 @@ def test_wrong_size_is_a_mismatch(tmp_path):
 
 def test_partial_file_from_an_earlier_run_is_resumed(tmp_path):
     dest = tmp_path / "file.bin"
-    third = len(PAYLOAD) // 3
-    (tmp_path / "file.bin.part").write_bytes(PAYLOAD[:third])
-    with serve("normal") as (url, server):
-        download(url, dest, SHA256, **FAST)
+    with serve("drop") as (url, server):
+        with pytest.raises(DownloadError, match="kept so a rerun resumes it"):
+            download(url, dest, SHA256, retries=0, **FAST)  # the first run gives up
+        assert (tmp_path / "file.bin.part").stat().st_size == len(PAYLOAD) // 2
+        download(url, dest, SHA256, **FAST)  # a later run
     assert dest.read_bytes() == PAYLOAD
-    assert server.ranges == [f"bytes={third}-"]
-    assert server.bytes_sent == len(PAYLOAD) - third
+    assert server.ranges == [None, f"bytes={len(PAYLOAD) // 2}-"]
+    assert server.bytes_sent == len(PAYLOAD)
+
+
+def test_partial_file_of_unknown_origin_is_not_trusted(tmp_path):
+    (tmp_path / "file.bin.part").write_bytes(b"x" * (len(PAYLOAD) + 400))  # too long, no record
+    with serve("normal") as (url, server):
+        download(url, tmp_path / "file.bin", "unknown", **FAST)
+    assert (tmp_path / "file.bin").read_bytes() == PAYLOAD
+    assert server.ranges == [None]
 
 
 def test_complete_partial_file_is_verified_without_refetching(tmp_path):
-    (tmp_path / "file.bin.part").write_bytes(PAYLOAD)
+    dest = tmp_path / "file.bin"
     with serve("normal") as (url, server):
-        download(url, tmp_path / "file.bin", SHA256, **FAST)
+        (tmp_path / "file.bin.part").write_bytes(PAYLOAD)  # killed between transfer and rename
+        (tmp_path / "file.bin.part.json").write_text(
+            json.dumps({"url": url, "total": len(PAYLOAD)})
+        )
+        download(url, dest, "unknown", **FAST)
     assert server.statuses == [416]
     assert server.bytes_sent == 0
+    assert dest.read_bytes() == PAYLOAD
+    assert not (tmp_path / "file.bin.part.json").exists()
 
 
-def test_server_errors_are_retried_with_backoff(tmp_path):
+def test_changed_source_is_not_glued_onto_an_old_partial(tmp_path):
+    dest = tmp_path / "file.bin"
+    with serve("changed") as (url, server):
+        download(url, dest, "unknown", **FAST)
+    assert dest.read_bytes() == CHANGED  # the new release, whole
+    assert server.if_range[1] == '"v1"'  # the resume was conditional on the old version
+    assert server.statuses == [200, 200]
+
+
+def test_resume_from_the_wrong_byte_starts_over(tmp_path):
+    dest = tmp_path / "file.bin"
+    with serve("badstart") as (url, server):
+        download(url, dest, SHA256, **FAST)
+    assert dest.read_bytes() == PAYLOAD
+    assert server.ranges[2] is None  # after the bad 206, a fresh request from byte 0
+
+
+def test_content_encoding_is_not_decoded(tmp_path):
+    dest = tmp_path / "file.gz"
+    gz_sha = "sha256:" + hashlib.sha256(GZIPPED).hexdigest()
+    with serve("gzip") as (url, _):
+        download(url, dest, gz_sha, **FAST)
+    assert dest.read_bytes() == GZIPPED
+
+
+def test_no_length_and_nothing_to_verify_against_is_refused(tmp_path):
+    with serve("nolength") as (url, _), pytest.raises(DownloadError, match="did not say how long"):
+        download(url, tmp_path / "f", "unknown", **FAST)
+    assert not (tmp_path / "f").exists() and not (tmp_path / "f.part").exists()
+
+
+def test_no_length_truncation_is_caught_by_the_checksum(tmp_path):
+    with serve("nolength") as (url, server):
+        download(url, tmp_path / "f", SHA256, **FAST)  # the first answer stops halfway
+    assert (tmp_path / "f").read_bytes() == PAYLOAD
+    assert server.ranges == [None, None]  # no length, so no resume: the whole file again
+
+
+def test_server_errors_are_retried_with_backoff(tmp_path, monkeypatch):
+    import seqreg.download
+
+    waits = []
+    monkeypatch.setattr(seqreg.download.time, "sleep", waits.append)
     with serve("flaky") as (url, server):
-        download(url, tmp_path / "f", SHA256, **FAST)
+        download(url, tmp_path / "f", SHA256, backoff=1.5, progress=False)
     assert server.statuses == [503, 503, 200]
+    assert waits == [1.5, 3.0]
 
 
 def test_retries_run_out_with_a_clear_error(tmp_path):

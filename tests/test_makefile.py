@@ -6,6 +6,7 @@ Needs the environment that `make test` builds first (.venv).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -42,12 +43,24 @@ def executed(tmp_path: Path) -> list[Path]:
     ]
 
 
+def _cells_executed(directory: Path, stem: str) -> bool:
+    """Whether the kernel has run a cell of the notebook being written to a temporary copy."""
+    for temporary in directory.glob(f".{stem}.*"):
+        try:
+            cells = json.loads(temporary.read_text())["cells"]
+        except (OSError, ValueError, KeyError):
+            continue  # being written
+        if any(c.get("execution_count") for c in cells):
+            return True
+    return False
+
+
 def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
     first = executed(tmp_path)[0]
     # Start `make all` and kill the whole process group while the first notebook runs.
     proc = make(tmp_path, "all", start_new_session=True)
     deadline = time.monotonic() + 300
-    while not list(first.parent.glob(f".{first.stem}.*")):
+    while not _cells_executed(first.parent, first.stem):
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline, "the notebook never started"
         time.sleep(0.05)

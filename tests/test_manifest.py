@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from seqreg.errors import ManifestError
-from seqreg.manifest import ROLES, Track, load_manifest
+from seqreg.manifest import Track, load_manifest
 
 VALID = textwrap.dedent(
     """
@@ -67,7 +67,7 @@ def test_bundled_manifests_are_valid(project_root):
     for path in sorted((project_root / "data_manifest").glob("*.yaml")):
         m = load_manifest(path, scale="smoke")
         assert m.name == path.stem
-        assert all(f.role in ROLES for f in m.files.values())
+        assert m.tracks and m.has("genome_fasta")
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,33 @@ def test_bundled_manifests_are_valid(project_root):
             "unknown value 'mouse'",
         ),
         (lambda r: r["files"][1].update(id="fasta"), "files[1].id", "duplicate id"),
-        (lambda r: r["files"][1].update(path="../outside.gtf"), "files[1].path", "must not leave"),
+        (
+            lambda r: r["files"][1].update(path="../outside.gtf"),
+            "files[1].path",
+            "relative path below",
+        ),
+        (
+            lambda r: r["files"][1].update(path="/etc/genes.gtf"),
+            "files[1].path",
+            "relative path below",
+        ),
+        (lambda r: r["files"][1].update(path="."), "files[1].path", "relative path below"),
+        (
+            lambda r: r["files"][1].update(format="bed"),
+            "files[1].format",
+            "does not fit role 'gene_annotation'",
+        ),
+        (lambda r: r.update(root=""), "root", "directory of its own"),
+        (lambda r: r.update(root="../.."), "root", "directory of its own"),
+        (lambda r: r.update(root="mini}"), "root", "only placeholder"),
+        (
+            lambda r: (
+                r["genomes"].append({"id": "mouse", "species": "Mus musculus", "assembly": "mm10"})
+                or r["files"][1].pop("genome")
+            ),
+            "files[1].genome",
+            "several genomes",
+        ),
         (lambda r: r["files"][0].update(size=-3), "files[0].size", "positive"),
         (lambda r: r["files"][0].update(size="big"), "files[0].size", "must be int"),
         (
@@ -130,6 +156,26 @@ def test_schema_violations_name_file_and_field(tmp_path, change, field, message)
     assert f"field '{field}'" in text, text
     assert message in text, text
     assert caught.value.field == field
+
+
+def test_duplicate_keys_are_refused(tmp_path):
+    text = VALID.replace("checksum: unknown", "checksum: unknown\n    checksum: md5:" + "0" * 32)
+    path = write_manifest(tmp_path, text)
+    with pytest.raises(ManifestError, match="field 'checksum': appears twice") as caught:
+        load_manifest(path, scale="smoke")
+    assert str(path) in str(caught.value)
+
+
+def test_genome_defaults_to_the_only_genome(tmp_path):
+    path = write_manifest(tmp_path, edited(lambda r: r["files"][1].pop("genome")))
+    m = load_manifest(path, scale="smoke", data_root=tmp_path)
+    assert m.file("gene_annotation").genome == "human"
+
+
+def test_manifest_path_relative_to_the_project(project_root, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # e.g. a notebook running in another directory
+    m = load_manifest("data_manifest/synthetic.yaml", scale="smoke")
+    assert m.source == project_root / "data_manifest" / "synthetic.yaml"
 
 
 def test_invalid_yaml_is_reported_with_the_file(tmp_path):

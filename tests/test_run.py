@@ -86,3 +86,14 @@ def test_cli_passes_extra_parameters(probe_notebook, tmp_path):
     )
     assert code == 1
     assert (out / "notebooks" / "99_probe.failed.ipynb").exists()
+
+
+def test_manifest_given_as_a_relative_path_reaches_the_notebook(
+    probe_notebook, tmp_path, project_root
+):
+    out = tmp_path / "out"
+    run_notebook(
+        probe_notebook, "data_manifest/synthetic.yaml", "smoke", output_dir=out, progress=False
+    )
+    params = json.loads((out / "metrics" / "99_probe.json").read_text())
+    assert params["dataset"] == str(project_root / "data_manifest" / "synthetic.yaml")

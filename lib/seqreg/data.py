@@ -63,32 +63,30 @@ def prepare(
 
     manifest = load_manifest(dataset, scale, data_root)
     data_root = Path(data_root) if data_root else project_root() / "data"
+    stamp = stamp_path(manifest.name, scale, data_root)
+    stamp.unlink(missing_ok=True)  # whatever happens next, an old stamp no longer vouches
     if manifest.generator:
         _generate(manifest, progress=progress)
     else:
         _fetch_all(manifest, progress=progress, retries=retries, backoff=backoff)
     _index_fastas(manifest)
     check_consistency(manifest)
-    stamp = stamp_path(manifest.name, scale, data_root)
     write_json(stamp, {"dataset": manifest.name, "scale": scale, "root": str(manifest.root)})
     return manifest
 
 
 # -- generated datasets ----------------------------------------------------------
 def generator_fingerprint(manifest: Manifest) -> dict:
-    """What identifies a generated dataset: generator, seed, scale, manifest and code."""
+    """What identifies a generated dataset: generator, seed, scale, manifest and code.
+
+    The code is the generator's module and every module of the same package that it
+    imports, directly or through others, so a change to any writer it uses counts.
+    """
     import importlib
 
     module = importlib.import_module(manifest.generator.split(":")[0])
     digest = hashlib.sha256(manifest.source.read_bytes())
-    module_file = Path(module.__file__)
-    # A generator package hashes all its modules; a single module hashes itself.
-    sources = (
-        sorted(module_file.parent.rglob("*.py"))
-        if module_file.name == "__init__.py"
-        else [module_file]
-    )
-    for source in sources:
+    for source in _package_sources(Path(module.__file__)):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
     return {
@@ -99,14 +97,46 @@ def generator_fingerprint(manifest: Manifest) -> dict:
     }
 
 
+def _package_sources(module_file: Path) -> list[Path]:
+    """``module_file`` and the modules of its package it imports, transitively."""
+    import ast
+
+    package_dir = module_file.parent
+    seen: set[Path] = set()
+    pending = [module_file]
+    while pending:
+        path = pending.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text())):
+            names: list[str] = []
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 1:  # from .x import y / from . import x
+                    names = [node.module] if node.module else [a.name for a in node.names]
+                elif (
+                    node.level == 0
+                    and node.module
+                    and node.module.startswith(f"{package_dir.name}.")
+                ):
+                    names = [node.module.split(".", 1)[1]]
+            for name in names:
+                pending.append(package_dir / f"{name.split('.')[0]}.py")
+    return sorted(seen)
+
+
 def _generate(manifest: Manifest, progress: bool) -> None:
     root = manifest.root
     fingerprint = generator_fingerprint(manifest)
     state = root / STATE_DIR / "generator.json"
     if state.exists() and json.loads(state.read_text()) == fingerprint:
-        _check_present(manifest)
-        log.info("%s: generated dataset is up to date", root)
-        return
+        try:
+            _check_present(manifest)
+        except InputFileError as err:
+            log.warning("%s; generating the dataset again", err)
+        else:
+            log.info("%s: generated dataset is up to date", root)
+            return
     partial = root.with_name(f".{root.name}.partial")
     if partial.exists():
         shutil.rmtree(partial)  # left by an interrupted run: start again
@@ -160,32 +190,42 @@ def _ensure_file(
     retries: int,
     backoff: float,
 ) -> None:
-    key = (
-        str(entry.path.relative_to(manifest.root))
-        if entry.path.is_relative_to(manifest.root)
-        else str(entry.path)
-    )
-    expected = entry.checksum if entry.checksum not in (None, "unknown") else recorded.get(entry.id)
+    root = manifest.root
+    key = str(entry.path.relative_to(root)) if entry.path.is_relative_to(root) else str(entry.path)
+    if recorded.get(entry.id, {}).get("url") != entry.url:
+        recorded.pop(entry.id, None)  # a new source: its first download is recorded afresh
+    if verified.get(key, {}).get("url") != entry.url:
+        verified.pop(key, None)
+    expected = entry.checksum
+    if expected in (None, "unknown"):
+        expected = recorded.get(entry.id, {}).get("checksum")
+
+    def remember(observed: str) -> None:
+        stat = entry.path.stat()
+        verified[key] = {
+            "size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": observed, "url": entry.url,
+        }  # fmt: skip
+        if entry.url and entry.checksum == "unknown" and entry.id not in recorded:
+            recorded[entry.id] = {"checksum": observed, "size": stat.st_size, "url": entry.url}
+
     if entry.path.exists():
         stat = entry.path.stat()
         seen = verified.get(key)
-        if not (seen and seen["size"] == stat.st_size and seen["mtime_ns"] == stat.st_mtime_ns
-                and seen["checksum"] == (expected or seen["checksum"])):  # fmt: skip
+        current = (
+            seen is not None
+            and seen["size"] == stat.st_size
+            and seen["mtime_ns"] == stat.st_mtime_ns
+            and (expected is None or seen["checksum"] == expected)
+        )
+        if not current:
             try:
-                observed = verify_file(entry.path, expected, entry.size, entry.url)
+                remember(verify_file(entry.path, expected, entry.size, entry.url))
             except ChecksumMismatchError as err:
                 if entry.url is None:
                     raise
                 log.warning("%s; downloading it again", err)
                 entry.path.unlink()
-            else:
-                verified[key] = {
-                    "size": stat.st_size,
-                    "mtime_ns": stat.st_mtime_ns,
-                    "checksum": observed,
-                }
-                if entry.url and entry.checksum == "unknown":
-                    recorded.setdefault(entry.id, observed)
+                verified.pop(key, None)
     if not entry.path.exists():
         if entry.url is None:
             raise InputFileError(
@@ -197,19 +237,26 @@ def _ensure_file(
             entry.url, entry.path, expected, entry.size,
             retries=retries, backoff=backoff, progress=progress,
         )  # fmt: skip
-        stat = entry.path.stat()
-        verified[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "checksum": observed}
-        if entry.checksum == "unknown":
-            recorded.setdefault(entry.id, observed)
+        remember(observed)
     if entry.unpack == "gunzip":
-        _gunzip(entry.path, entry.local_path)
+        _gunzip(entry.path, entry.local_path, verified[key])
 
 
-def _gunzip(source: Path, dest: Path) -> None:
-    if dest.exists() and dest.stat().st_mtime_ns >= source.stat().st_mtime_ns:
+def _gunzip(source: Path, dest: Path, state: dict) -> None:
+    """Decompress ``source`` to ``dest`` unless ``dest`` came from this very ``source``."""
+    if (
+        dest.exists()
+        and state.get("unpacked_size") == dest.stat().st_size
+        and state.get("unpacked_from") == state["checksum"]
+    ):
         return
-    with gzip.open(source, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
-        shutil.copyfileobj(reader, writer, length=1 << 22)
+    try:
+        with gzip.open(source, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
+            shutil.copyfileobj(reader, writer, length=1 << 22)
+    except (OSError, EOFError) as err:  # BadGzipFile is an OSError
+        raise InputFileError(source, f"cannot be decompressed ({err})") from None
+    state["unpacked_from"] = state["checksum"]
+    state["unpacked_size"] = dest.stat().st_size
 
 
 def _read_state(path: Path) -> dict:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from pathlib import Path
 
@@ -123,32 +124,52 @@ def download(
     with requests.Session() as session:
         while True:
             try:
-                _fetch_into(session, url, part, timeout, chunk_size, progress, dest.name)
+                complete = _fetch_into(session, url, part, timeout, chunk_size, progress, dest.name)
+                if not complete and size is not None and part.stat().st_size < size:
+                    raise _IncompleteError(f"{part.stat().st_size} of {size} bytes so far")
+                if not complete and checksum in (None, "unknown") and size is None:
+                    part.unlink(missing_ok=True)
+                    raise DownloadError(
+                        f"{url}: the server did not say how long the file is, and the manifest "
+                        f"gives neither checksum nor size, so completeness cannot be checked; "
+                        f"add 'size' or a checksum for {dest.name}"
+                    )
             except _FatalHTTPError as err:
-                part.unlink(missing_ok=True)
-                raise DownloadError(f"{url}: {err} (nothing written to {dest})") from None
+                kept = f"; the partial file {part} is kept" if part.exists() else ""
+                raise DownloadError(f"{url}: {err} (nothing written to {dest}{kept})") from None
             except (requests.RequestException, _IncompleteError, OSError) as err:
+                if isinstance(err, _Progressed):
+                    failures = 0  # the transfer moves forward: drops are not failures
                 failures += 1
                 if failures > retries:
+                    kept = (
+                        f"; the partial file {part} is kept so a rerun resumes it"
+                        if part.exists()
+                        else ""
+                    )
                     raise DownloadError(
-                        f"{url}: download failed after {failures} attempts ({err}); the "
-                        f"partial file {part} is kept so a rerun resumes it"
+                        f"{url}: download failed after {failures} attempts ({err}){kept}"
                     ) from err
-                wait = min(backoff * 2 ** (failures - 1), 60.0)
+                wait = min(
+                    max(backoff * 2 ** (failures - 1), getattr(err, "retry_after", 0.0)), 60.0
+                )
                 log.warning("%s: %s; retrying in %.1f s (%d/%d)", url, err, wait, failures, retries)
                 time.sleep(wait)
                 continue
             try:
                 observed = verify_file(part, checksum, size, url)
             except ChecksumMismatchError as err:
-                part.unlink(missing_ok=True)
+                _discard(part)
                 if restarted_after_mismatch:
-                    raise ChecksumMismatchError(dest, url, err.expected, err.observed) from None
+                    raise ChecksumMismatchError(
+                        dest, url, err.expected, err.observed, removed=True
+                    ) from None
                 # A resumed transfer can glue bytes of two versions of a file: start over once.
                 restarted_after_mismatch = True
                 log.warning("%s: %s; downloading again from the start", url, err)
                 continue
             part.replace(dest)
+            _meta_path(part).unlink(missing_ok=True)
             return observed
 
 
@@ -157,53 +178,120 @@ class _FatalHTTPError(Exception):
 
 
 class _IncompleteError(Exception):
-    """The connection closed before the announced number of bytes arrived."""
+    """The transfer stopped early or must start again; retrying helps."""
+
+    retry_after = 0.0
+
+
+class _Progressed(_IncompleteError):
+    """The connection dropped after some bytes arrived."""
+
+
+def _meta_path(part: Path) -> Path:
+    return part.with_name(part.name + ".json")
+
+
+def _discard(part: Path) -> None:
+    part.unlink(missing_ok=True)
+    _meta_path(part).unlink(missing_ok=True)
+
+
+def _read_meta(part: Path, url: str) -> dict:
+    """What the server said about the file a partial download belongs to."""
+    import json
+
+    try:
+        meta = json.loads(_meta_path(part).read_text())
+    except (OSError, ValueError):
+        return {}
+    return meta if meta.get("url") == url else {}
+
+
+def _write_meta(part: Path, url: str, response, total: int | None) -> None:
+    from .io import write_json
+
+    write_json(
+        _meta_path(part),
+        {
+            "url": url,
+            "total": total,
+            "etag": response.headers.get("ETag"),
+            "last_modified": response.headers.get("Last-Modified"),
+        },
+    )
 
 
 def _fetch_into(
     session, url: str, part: Path, timeout: float, chunk_size: int, progress: bool, label: str
-) -> None:
-    """One attempt: append the rest of ``url`` to ``part`` (or rewrite it from the start)."""
+) -> bool:
+    """One attempt: append the rest of ``url`` to ``part`` (or rewrite it from the start).
+
+    Returns whether the server announced the total length (so completeness is known).
+    A partial file is resumed only when the server still serves the same file: the
+    request carries ``If-Range`` with the validator saved at the first attempt, and the
+    announced total must match, otherwise the download starts again from zero.
+    """
+    meta = _read_meta(part, url) if part.exists() else {}
+    if part.exists() and not meta:
+        _discard(part)  # a partial file of unknown origin cannot be trusted
     offset = part.stat().st_size if part.exists() else 0
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: the bytes on disk must be the bytes of the file, not a decoded stream
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+        validator = meta.get("etag") or meta.get("last_modified")
+        if validator:
+            headers["If-Range"] = validator
     with session.get(url, headers=headers, stream=True, timeout=timeout) as response:
         status = response.status_code
         if status == 416 and offset:
-            # The partial file already holds every byte (or more): let the checks decide.
-            return
+            _, total = _parse_content_range(response.headers.get("Content-Range", ""))
+            if total is not None and total == offset and meta.get("total") in (None, total):
+                return True  # the partial file already holds every byte
+            _discard(part)
+            raise _IncompleteError(f"server refused to resume at byte {offset}; starting again")
         if status in _RETRIABLE_STATUS:
-            raise _IncompleteError(f"server answered HTTP {status}")
+            error = _IncompleteError(f"server answered HTTP {status}")
+            retry_after = response.headers.get("Retry-After", "")
+            error.retry_after = float(retry_after) if retry_after.isdigit() else 0.0
+            raise error
         if status >= 400:
             raise _FatalHTTPError(f"server answered HTTP {status} {response.reason}")
         if status == 206:
             start, total = _parse_content_range(response.headers.get("Content-Range", ""))
-            if start != offset:
-                raise _IncompleteError(f"server resumed at byte {start}, asked for {offset}")
+            if start != offset or (meta.get("total") is not None and total != meta["total"]):
+                _discard(part)
+                raise _IncompleteError("server resumed a different range or file; starting again")
             mode = "ab"
         else:
-            # 200: the server ignored Range (or there was nothing to resume): start over.
+            # 200: the server ignored Range, or the file changed (If-Range): start over.
             offset, mode = 0, "wb"
             length = response.headers.get("Content-Length")
             total = int(length) if length is not None else None
+            _write_meta(part, url, response, total)
         written = offset
         with open(part, mode) as handle, _progress(total, offset, label, progress) as bar:
-            for chunk in response.iter_content(chunk_size=chunk_size):
-                handle.write(chunk)
-                written += len(chunk)
-                bar.update(len(chunk))
+            try:
+                for chunk in response.raw.stream(chunk_size, decode_content=False):
+                    handle.write(chunk)
+                    written += len(chunk)
+                    bar.update(len(chunk))
+            except Exception as err:  # urllib3 and socket errors alike: a broken transfer
+                kind = _Progressed if written > offset else _IncompleteError
+                raise kind(f"connection broken after {written} bytes ({err})") from err
         if total is not None and written < total:
-            raise _IncompleteError(f"connection closed after {written} of {total} bytes")
+            kind = _Progressed if written > offset else _IncompleteError
+            raise kind(f"connection closed after {written} of {total} bytes")
+        return total is not None
 
 
-def _parse_content_range(value: str) -> tuple[int, int | None]:
-    # "bytes 100-999/1000" or "bytes 100-999/*"
-    try:
-        _unit, rest = value.split(" ", 1)
-        span, total = rest.split("/")
-        start = int(span.split("-")[0])
-        return start, (None if total == "*" else int(total))
-    except ValueError:
-        raise _IncompleteError(f"unreadable Content-Range header {value!r}") from None
+def _parse_content_range(value: str) -> tuple[int | None, int | None]:
+    """``"bytes 100-999/1000"`` -> (100, 1000); ``"bytes */1000"`` -> (None, 1000)."""
+    match = re.fullmatch(r"\s*bytes\s+(?:(\d+)-\d+|\*)/(\d+|\*)\s*", value)
+    if match is None:
+        raise _IncompleteError(f"unreadable Content-Range header {value!r}")
+    start, total = match.groups()
+    return (int(start) if start else None), (None if total == "*" else int(total))
 
 
 def _progress(total: int | None, initial: int, label: str, enabled: bool):
@@ -227,6 +315,6 @@ def _copy_local(url: str, dest: Path, part: Path, checksum: str | None, size: in
         observed = verify_file(part, checksum, size, url)
     except ChecksumMismatchError as err:
         part.unlink(missing_ok=True)
-        raise ChecksumMismatchError(dest, url, err.expected, err.observed) from None
+        raise ChecksumMismatchError(dest, url, err.expected, err.observed, removed=True) from None
     part.replace(dest)
     return observed

@@ -38,13 +38,16 @@ class DownloadError(SeqregError):
 class ChecksumMismatchError(DownloadError):
     """A downloaded or existing file does not have the checksum its manifest states."""
 
-    def __init__(self, path: str | Path, url: str | None, expected: str, observed: str):
+    def __init__(
+        self, path: str | Path, url: str | None, expected: str, observed: str, removed: bool = False
+    ):
         self.path = str(path)
         self.url = url
         self.expected = expected
         self.observed = observed
         source = f" (downloaded from {url})" if url else ""
+        fate = "; the corrupt copy was removed" if removed else ""
         super().__init__(
             f"{self.path}{source}: checksum mismatch, expected {expected} but the file has "
-            f"{observed}; the corrupt copy was removed"
+            f"{observed}{fate}"
         )

@@ -117,6 +117,24 @@ _TRACK_FIELDS = {
     "sum_stat": (False, (str,)),
 }
 _UNPACKERS = ("gunzip",)
+_BED_LIKE = ("bed", "bed_gz", "narrowpeak_gz", "txt_gz", "tsv", "tsv_gz", "bigwig")
+_ROLE_FORMATS: dict[str, tuple[str, ...]] = {
+    "genome_fasta": ("fasta", "fasta_gz"),
+    "genome_index": ("fai",),
+    "chrom_sizes": ("chrom_sizes", "fai", "tsv"),
+    "gaps": _BED_LIKE,
+    "blacklist": _BED_LIKE,
+    "unmappable": _BED_LIKE,
+    "mappability": _BED_LIKE,
+    "tss": ("bed", "bed_gz"),
+    "peaks": ("bed", "bed_gz", "narrowpeak_gz"),
+    "gene_annotation": ("gtf", "gtf_gz"),
+    "genotypes": ("vcf_gz",),
+    "genotypes_index": ("tbi",),
+}
+#: roles that belong to one genome; ``genome`` defaults to the only genome when omitted
+_GENOME_ROLES = ("genome_fasta", "genome_index", "chrom_sizes", "gaps", "blacklist", "unmappable",
+                 "mappability", "gene_annotation", "tss", "track")  # fmt: skip
 _SUM_STATS = ("sum", "mean", "max", "median")
 _STRANDS = ("+", "-", ".")
 
@@ -284,8 +302,8 @@ def manifest_path(dataset: str | Path, root: Path | None = None) -> Path:
     text = str(dataset)
     if text.endswith((".yaml", ".yml")) or "/" in text:
         path = Path(text)
-        if not path.is_absolute() and not path.exists() and root is not None:
-            path = root / path
+        if not path.is_absolute() and not path.exists():
+            path = (root or project_root()) / path  # relative to the project, as make passes it
     else:
         path = (root or project_root()) / "data_manifest" / f"{text}.yaml"
     if not path.is_file():
@@ -295,7 +313,7 @@ def manifest_path(dataset: str | Path, root: Path | None = None) -> Path:
             names = sorted(p.stem for p in directory.glob("*.yaml"))
             known = f"; datasets in {directory}: {', '.join(names)}"
         raise FileNotFoundError(f"{path}: no such dataset manifest{known}")
-    return path
+    return path.resolve()
 
 
 def load_manifest(
@@ -332,10 +350,36 @@ def load_manifest(
     check_scale(scale)
     path = manifest_path(dataset)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.load(path.read_text(), Loader=_strict_loader())
+    except _DuplicateKeyError as err:
+        raise ManifestError(
+            path, err.key, f"appears twice in one mapping (line {err.line})"
+        ) from None
     except yaml.YAMLError as err:
         raise ManifestError(path, None, f"not valid YAML ({err})") from None
     return _parse(path, raw, scale, data_root)
+
+
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: str, line: int):
+        self.key, self.line = key, line
+
+
+def _strict_loader():
+    """A SafeLoader that refuses a key repeated in one mapping (YAML keeps the last)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        def construct_mapping(self, node, deep=False):
+            keys = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if key in keys:
+                    raise _DuplicateKeyError(str(key), key_node.start_mark.line + 1)
+                keys.add(key)
+            return super().construct_mapping(node, deep=deep)
+
+    return StrictLoader
 
 
 def _parse(path: Path, raw: Any, scale: str, data_root: str | Path | None) -> Manifest:
@@ -350,9 +394,13 @@ def _parse(path: Path, raw: Any, scale: str, data_root: str | Path | None) -> Ma
         raise ManifestError(
             path, "name", f"is {raw['name']!r} but must equal the file name stem {path.stem!r}"
         )
-    if "{" in raw["root"].replace("{scale}", ""):
+    if "{" in raw["root"].replace("{scale}", "") or "}" in raw["root"].replace("{scale}", ""):
         raise ManifestError(path, "root", "the only placeholder allowed is {scale}")
-    root = Path(raw["root"].format(scale=scale)).expanduser()
+    root = Path(raw["root"].replace("{scale}", scale)).expanduser()
+    if not raw["root"].strip() or root == Path(".") or ".." in root.parts:
+        raise ManifestError(
+            path, "root", f"{raw['root']!r} must name a directory of its own (not '', '.' or '..')"
+        )
     if not root.is_absolute():
         base = Path(data_root) if data_root else project_root() / "data"
         root = (base / root).resolve()
@@ -447,15 +495,26 @@ def _parse_file(
         raise ManifestError(path, f"{where}.format", f"tracks must be bigwig, got {f['format']!r}")
     if f.get("genome") is not None and f["genome"] not in genomes:
         _unknown_choice(path, f"{where}.genome", f["genome"], list(genomes))
-    if is_track and f.get("genome") is None:
+    rel = Path(f["path"])
+    if ".." in rel.parts or rel.is_absolute() or rel == Path(".") or not f["path"].strip():
+        raise ManifestError(
+            path, f"{where}.path", f"{f['path']!r} must be a relative path below the dataset root"
+        )
+    allowed = _ROLE_FORMATS.get(role)
+    if allowed and f["format"] not in allowed:
+        raise ManifestError(
+            path,
+            f"{where}.format",
+            f"{f['format']!r} does not fit role {role!r}; use {', '.join(allowed)}",
+        )
+    if role in _GENOME_ROLES and f.get("genome") is None:
         if len(genomes) != 1:
             raise ManifestError(
-                path, f"{where}.genome", "required when a dataset has several genomes"
+                path,
+                f"{where}.genome",
+                f"required for role {role!r} when a dataset has several genomes",
             )
         f = {**f, "genome": next(iter(genomes))}
-    rel = Path(f["path"])
-    if ".." in rel.parts:
-        raise ManifestError(path, f"{where}.path", f"{f['path']!r} must not leave the dataset root")
     checksum = f.get("checksum")
     if checksum is not None:
         checksum = checksum.strip().lower()

@@ -97,6 +97,11 @@ def run_notebook(
         raise FileNotFoundError(f"{notebook}: no such notebook")
     check_scale(scale)
     manifest = load_manifest(dataset, scale, data_root)  # fail fast on a bad manifest
+    if not kernel_available(kernel):
+        raise RuntimeError(
+            f"Jupyter kernel {kernel!r} is not installed; run `make env` "
+            f"(or `python -m seqreg.run --install-kernel`)"
+        )
     dirs = output_dirs(manifest.name, scale, output_dir)
     final = dirs["notebooks"] / notebook.name
     failed = final.with_suffix(".failed.ipynb")
@@ -104,13 +109,10 @@ def run_notebook(
     failed.unlink(missing_ok=True)
     for leftover in dirs["notebooks"].glob(f".{notebook.stem}.*{notebook.suffix}"):
         leftover.unlink()  # temporary copy of a run that was killed outright
-    if not kernel_available(kernel):
-        raise RuntimeError(
-            f"Jupyter kernel {kernel!r} is not installed; run `make env` "
-            f"(or `python -m seqreg.run --install-kernel`)"
-        )
+    # A manifest given as a path reaches the notebook as an absolute path (it runs elsewhere).
+    by_name = str(dataset) == manifest.name
     values = {
-        "dataset": str(dataset),
+        "dataset": manifest.name if by_name else str(manifest.source),
         "scale": scale,
         "seed": int(seed),
         "output_dir": str(dirs["base"].resolve()),
