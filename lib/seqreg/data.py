@@ -82,11 +82,9 @@ def generator_fingerprint(manifest: Manifest) -> dict:
     The code is the generator's module and every module of the same package that it
     imports, directly or through others, so a change to any writer it uses counts.
     """
-    import importlib
-
-    module = importlib.import_module(manifest.generator.split(":")[0])
+    module_name = manifest.generator.split(":")[0]
     digest = hashlib.sha256(manifest.source.read_bytes())
-    for source in _package_sources(Path(module.__file__)):
+    for source in _package_sources(module_name):
         digest.update(source.name.encode())
         digest.update(source.read_bytes())
     return {
@@ -97,32 +95,42 @@ def generator_fingerprint(manifest: Manifest) -> dict:
     }
 
 
-def _package_sources(module_file: Path) -> list[Path]:
-    """``module_file`` and the modules of its package it imports, transitively."""
+def _package_sources(module_name: str) -> list[Path]:
+    """Source files of ``module_name`` and of the modules of its top-level package that it
+    imports, directly or through each other (absolute and relative imports)."""
     import ast
+    import importlib.util
 
-    package_dir = module_file.parent
-    seen: set[Path] = set()
-    pending = [module_file]
+    top = module_name.split(".")[0]
+    seen: dict[str, Path] = {}
+    pending = [module_name]
     while pending:
-        path = pending.pop()
-        if path in seen or not path.exists():
+        name = pending.pop()
+        spec = importlib.util.find_spec(name) if name not in seen else None
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
             continue
-        seen.add(path)
+        path = Path(spec.origin)
+        seen[name] = path
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for node in ast.walk(ast.parse(path.read_text())):
-            names: list[str] = []
+            targets: list[str] = []
             if isinstance(node, ast.ImportFrom):
-                if node.level == 1:  # from .x import y / from . import x
-                    names = [node.module] if node.module else [a.name for a in node.names]
-                elif (
-                    node.level == 0
-                    and node.module
-                    and node.module.startswith(f"{package_dir.name}.")
-                ):
-                    names = [node.module.split(".", 1)[1]]
-            for name in names:
-                pending.append(package_dir / f"{name.split('.')[0]}.py")
-    return sorted(seen)
+                base = (
+                    importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                    if node.level
+                    else node.module or ""
+                )
+                targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+            elif isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            for target in targets:
+                if target.split(".")[0] == top and target not in seen:
+                    try:
+                        if importlib.util.find_spec(target) is not None:
+                            pending.append(target)
+                    except (ImportError, ValueError):
+                        continue  # an attribute, not a module
+    return sorted(set(seen.values()))
 
 
 def _generate(manifest: Manifest, progress: bool) -> None:

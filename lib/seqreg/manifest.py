@@ -53,6 +53,7 @@ ROLES: dict[str, str] = {
     "motif_database": "motif matrices (JASPAR or MEME format)",
     "ld_blocks": "approximately independent LD blocks (BED)",
     "sample_table": "samples and their groups",
+    "annotation": "regulatory annotation regions of one cell type (BED)",
     "truth": "planted ground truth of a simulated dataset",
     "coverage_source": "reads or read ends to be turned into coverage (BAM, FANTOM5 CTSS)",
     "archive": "an archive that holds other inputs",
@@ -256,6 +257,14 @@ class Manifest:
     def path_of(self, role: str, genome: str | None = None) -> Path:
         """Local path of the single file with ``role`` (see :meth:`file`)."""
         return self.file(role, genome).local_path
+
+    def truth_path(self, name: str) -> Path | None:
+        """Path of the planted-truth file ``truth_<name>``, or None when the dataset has none.
+
+        Only "did we recover it" cells should call this.
+        """
+        entry = self.files.get(f"truth_{name}")
+        return entry.local_path if entry is not None and entry.role == "truth" else None
 
     def all_entries(self) -> list[FileEntry]:
         """Files then tracks, in manifest order."""

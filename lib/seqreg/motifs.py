@@ -1,0 +1,131 @@
+"""Motifs: JASPAR matrices read offline with pyjaspar, PWM log-odds, scanning, sampling.
+
+Matrices are ``(length, 4)`` arrays in A, C, G, T order, like one-hot sequences
+(:func:`seqreg.genome.one_hot`), so scanning is a correlation of the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: human-like background base frequencies (A, C, G, T)
+BACKGROUND = np.array([0.295, 0.205, 0.205, 0.295])
+
+
+@dataclass(frozen=True)
+class Motif:
+    """A position frequency matrix, ``probs`` of shape ``(length, 4)`` (rows sum to 1)."""
+
+    name: str
+    matrix_id: str
+    probs: np.ndarray
+
+    @property
+    def length(self) -> int:
+        return int(self.probs.shape[0])
+
+    def log_odds(self, background: np.ndarray = BACKGROUND) -> np.ndarray:
+        """Position weight matrix: ``log2(p / background)``, shape ``(length, 4)``."""
+        return np.log2(self.probs / background)
+
+    def max_score(self, background: np.ndarray = BACKGROUND) -> float:
+        return float(self.log_odds(background).max(axis=1).sum())
+
+    def consensus(self) -> str:
+        return "".join("ACGT"[i] for i in self.probs.argmax(axis=1))
+
+
+def load_jaspar(
+    matrix_ids: Iterable[str], release: str = "JASPAR2024", pseudocount: float = 0.5
+) -> dict[str, Motif]:
+    """Read JASPAR matrices offline (pyjaspar ships the database).
+
+    Parameters
+    ----------
+    matrix_ids
+        JASPAR ids such as ``"MA0139.2"`` (CTCF).
+    pseudocount
+        Added to every count before normalising, so no probability is zero.
+
+    Returns
+    -------
+    dict
+        ``{tf_name: Motif}`` keyed by the TF name JASPAR gives (upper case).
+    """
+    from pyjaspar import jaspardb
+
+    database = jaspardb(release=release)
+    motifs: dict[str, Motif] = {}
+    for matrix_id in matrix_ids:
+        record = database.fetch_motif_by_id(matrix_id)
+        if record is None:
+            raise KeyError(f"{release} has no matrix {matrix_id!r}")
+        counts = np.array([record.counts[base] for base in "ACGT"], dtype=float).T + pseudocount
+        motifs[record.name.upper()] = Motif(
+            record.name.upper(), matrix_id, counts / counts.sum(axis=1, keepdims=True)
+        )
+    return motifs
+
+
+def reverse_complement_matrix(matrix: np.ndarray) -> np.ndarray:
+    """Reverse complement of a ``(length, 4)`` ACGT matrix."""
+    return matrix[::-1, ::-1]
+
+
+def scan(onehot: np.ndarray, pwm: np.ndarray) -> np.ndarray:
+    """PWM scores of every window on both strands.
+
+    Parameters
+    ----------
+    onehot
+        ``(length, 4)`` one-hot sequence (N rows all zero).
+    pwm
+        ``(motif_length, 4)`` log-odds matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2, length - motif_length + 1)``: forward-strand scores, then reverse-strand
+        scores, both indexed by the window's leftmost position.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    width = pwm.shape[0]
+    if onehot.shape[0] < width:
+        return np.zeros((2, 0))
+    windows = sliding_window_view(onehot, (width, 4))[:, 0]  # (n, width, 4)
+    forward = np.einsum("nwb,wb->n", windows, pwm)
+    reverse = np.einsum("nwb,wb->n", windows, reverse_complement_matrix(pwm))
+    return np.stack([forward, reverse])
+
+
+def best_hit(onehot: np.ndarray, motif: Motif, background: np.ndarray = BACKGROUND) -> float:
+    """Best score of ``motif`` in a sequence on either strand, as a fraction of its maximum."""
+    scores = scan(onehot, motif.log_odds(background))
+    return float(scores.max() / motif.max_score(background)) if scores.size else float("-inf")
+
+
+def sample_site(
+    motif: Motif,
+    rng: np.random.Generator,
+    min_fraction: float = 0.75,
+    background: np.ndarray = BACKGROUND,
+    tries: int = 200,
+) -> tuple[str, float]:
+    """Draw a binding site from the matrix whose score is at least ``min_fraction`` of the maximum.
+
+    Returns the site (forward strand of the motif) and its score fraction; falls back to
+    the consensus when no draw passes.
+    """
+    pwm = motif.log_odds(background)
+    best = motif.max_score(background)
+    cumulative = motif.probs.cumsum(axis=1)
+    for _ in range(tries):
+        idx = (rng.random((motif.length, 1)) > cumulative).sum(axis=1).clip(0, 3)
+        score = float(pwm[np.arange(motif.length), idx].sum() / best)
+        if score >= min_fraction:
+            return "".join("ACGT"[i] for i in idx), score
+    return motif.consensus(), 1.0

@@ -1,0 +1,282 @@
+"""The embedded synthetic dataset: a genome with a planted regulatory grammar, and its assays.
+
+:func:`write_dataset` is the generator named by ``data_manifest/synthetic.yaml``. From the
+manifest's seed and scale it writes, in real file formats:
+
+- a genome (FASTA + ``.fai``, chromosome sizes) from a human-like order-3 Markov
+  background (41% GC, CpG depletion) with CpG islands at most promoters, assembly gaps,
+  alpha-satellite-like arrays, simple repeats and segmental duplications; gaps,
+  blacklist and unmappable-region BEDs;
+- genes on both strands (GTF, TSS BED), some with an alternative TSS;
+- promoters, enhancers up to ~100 kb from their genes, CTCF sites and silencers holding
+  binding sites drawn from JASPAR 2024 matrices, with cooperative pairs;
+- one bigWig per manifest track (DNase/ATAC, H3K27ac, H3K4me1, stranded CAGE, TF ChIP)
+  at 32 bp, a TF expression table, regulatory annotations for one lymphoblastoid-like
+  cell type, and the track table;
+- the planted truth under ``truth/`` (elements, sites, activities, expression, links,
+  parameters, noise-free expected signal), which analyses read only to score recovery.
+
+The model is described in :mod:`seqreg.simulate.grammar` (regulation) and
+:mod:`seqreg.simulate.signal` (assays); the README's chapter on the synthetic dataset
+walks through it with a figure of one locus.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..genome import write_bed, write_chrom_sizes, write_fasta
+from ..io import atomic_path, write_json, write_text
+from ..manifest import Manifest
+from ..tracks import write_bigwig
+from . import grammar, signal
+from .genes import gtf_lines, place_genes, tss_rows
+from .sequence import build_chromosomes, gc_fraction
+
+BIN_SIZE = signal.BIN_SIZE
+
+#: chromosome lengths per scale (bases)
+GENOME_LAYOUT: dict[str, list[int]] = {
+    "smoke": [400_000, 350_000, 250_000],
+    "demo": [3_200_000, 2_800_000, 2_400_000, 1_600_000],
+    "paper": [40_000_000, 32_000_000, 28_000_000, 24_000_000, 20_000_000, 16_000_000],
+}
+
+#: cell type whose active elements become the regulatory annotation BEDs
+ANNOTATED_CELL_TYPE = "lymphoblastoid"
+N_DECOY_TFS = 30
+
+
+def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = True) -> None:
+    """Write the synthetic dataset ``manifest`` describes into ``out_dir`` (its root).
+
+    Deterministic: the same manifest, seed and scale give byte-identical files.
+    """
+    from tqdm.auto import tqdm
+
+    out_dir = Path(out_dir)
+
+    def target(file_id: str) -> Path:
+        return out_dir / manifest.entry(file_id).local_path.relative_to(manifest.root)
+
+    rng = np.random.default_rng([manifest.seed, ("smoke", "demo", "paper").index(manifest.scale)])
+    cell_types = {t.cell_type: t.tissue for t in manifest.tracks}
+    tissues = sorted(set(cell_types.values()))
+
+    chromosomes = build_chromosomes(GENOME_LAYOUT[manifest.scale], rng)
+    motifs = grammar.load_motifs()
+    genes = place_genes(chromosomes, tissues, rng)
+    elements, sites = grammar.plant_grammar(chromosomes, genes, motifs, rng)
+    params = grammar.GrammarParams(
+        tf_weights={tf: float(rng.uniform(0.8, 1.4)) for tf in grammar.MOTIF_IDS}
+    )
+    tf_act = grammar.tf_activity(cell_types, rng)
+    activity = grammar.element_activity(elements, sites, tf_act, params)
+    basal = pd.Series({g.gene_id: float(rng.lognormal(0.0, 0.6) * 20.0) for g in genes})
+    expression, links = grammar.transcript_expression(elements, activity, basal, params)
+
+    # -- genome and annotation files ------------------------------------------------------
+    sizes = {c.name: c.length for c in chromosomes}
+    write_fasta(target("genome_fasta"), {c.name: c.seq.tobytes() for c in chromosomes})
+    write_chrom_sizes(target("chrom_sizes"), sizes)
+    write_bed(target("gaps"), [(c.name, s, e) for c in chromosomes for s, e in c.gaps])
+    artifacts = _artifact_regions(chromosomes, rng)
+    write_bed(target("blacklist"), sorted(artifacts))
+    unmappable = sorted(
+        [
+            (c.name, s, e, "segmental_duplication")
+            for c in chromosomes
+            for s, e, *_ in c.duplications
+        ]
+        + [(c.name, s, e, "satellite") for c in chromosomes for s, e in c.satellites]
+        + [
+            (c.name, s, e, f"simple_repeat_{u}")
+            for c in chromosomes
+            for s, e, u in c.simple_repeats
+            if e - s >= 100
+        ]
+    )
+    write_bed(target("unmappable"), unmappable)
+    write_text(target("gene_annotation"), "".join(gtf_lines(genes)))
+    write_bed(target("tss"), sorted(tss_rows(genes)))
+    write_text(
+        target("tf_expression"), _tf_expression(tf_act, rng).to_csv(sep="\t", float_format="%.4f")
+    )
+    write_text(target("track_table"), _track_table(manifest).to_csv(sep="\t", index=False))
+    annotated = ANNOTATED_CELL_TYPE if ANNOTATED_CELL_TYPE in cell_types else next(iter(cell_types))
+    for kind, file_id in (("promoter", "annotation_promoters"), ("enhancer", "annotation_enhancers"),
+                          ("ctcf", "annotation_ctcf")):  # fmt: skip
+        chosen = elements[(elements["kind"] == kind) & (activity[annotated].to_numpy() > 0.5)]
+        write_bed(
+            target(file_id), chosen[["chrom", "start", "end", "element_id"]].itertuples(index=False)
+        )
+
+    # -- tracks ---------------------------------------------------------------------------
+    contexts = _contexts(chromosomes, elements, sites, genes, artifacts)
+    replicate_index: dict[str, int] = {}
+    expected_store: dict[str, np.ndarray] = {}
+    truth_nan: dict[str, dict[str, float]] = {}
+    truth_zero: dict[str, dict[str, float]] = {}
+    track_params = {}
+    for k, track in enumerate(tqdm(manifest.tracks, desc="synthetic tracks", disable=not progress)):
+        model, _ = signal.assay_model(track.assay)
+        replicate = replicate_index.get(track.replicate_group, 0)
+        replicate_index[track.replicate_group] = replicate + 1
+        depth = float(rng.uniform(0.7, 1.3))
+        gc_curve = (float(rng.uniform(1.0, 3.0)), float(rng.uniform(5.0, 15.0)))
+        keys = expression.index if model.family == "cage" else elements["element_id"]
+        variation = dict(
+            zip(keys, rng.lognormal(0.0, model.replicate_sd, size=len(keys)), strict=True)
+        )
+        missing_stretches = 1 + k % 2 if k % 3 == 0 else 0
+        values, truth_nan[track.id], truth_zero[track.id] = {}, {}, {}
+        for ctx in contexts:
+            args = (ctx, track.assay, track.strand, track.cell_type, activity, expression, tf_act)
+            expected = signal.apply_biases(
+                signal.expected_signal(*args), ctx, track.assay, depth, gc_curve
+            )
+            observed = signal.apply_biases(
+                signal.expected_signal(*args, variation=variation),
+                ctx,
+                track.assay,
+                depth,
+                gc_curve,
+            )
+            counts = signal.add_noise(observed, model.dispersion, rng)
+            counts[ctx.gap_bins] = np.nan
+            for _ in range(missing_stretches):
+                size = int(rng.integers(ctx.n_bins // 200 + 1, ctx.n_bins // 50 + 2))
+                start = int(rng.integers(0, ctx.n_bins - size))
+                counts[start : start + size] = np.nan
+            values[ctx.name] = counts
+            expected_store[f"{track.id}/{ctx.name}"] = expected.astype(np.float32)
+            truth_nan[track.id][ctx.name], truth_zero[track.id][ctx.name] = _binned_fractions(
+                counts, ctx.length
+            )
+        write_bigwig(out_dir / track.local_path.relative_to(manifest.root), sizes, values, BIN_SIZE)
+        track_params[track.id] = {"replicate": replicate, "depth": depth, "gc_curve": gc_curve,
+                                  "missing_stretches": missing_stretches}  # fmt: skip
+
+    # -- truth ----------------------------------------------------------------------------------
+    n_bases = {c.name: int((c.seq == ord("N")).sum()) for c in chromosomes}
+    write_json(target("truth_summary"), {
+        "description": "planted truth of the synthetic dataset (read only in recovery checks)",
+        "seed": manifest.seed, "scale": manifest.scale, "bin_size": BIN_SIZE,
+        "n_fraction": {c: n_bases[c] / sizes[c] for c in sizes},
+        "track_nan_fraction": truth_nan, "track_zero_fraction": truth_zero,
+        "n_genes": len(genes), "n_transcripts": len(expression),
+        "n_elements": elements["kind"].value_counts().to_dict(), "n_sites": len(sites),
+        "annotated_cell_type": annotated,
+    })  # fmt: skip
+    write_text(target("truth_elements"), elements.to_csv(sep="\t", index=False))
+    write_text(target("truth_sites"), sites.to_csv(sep="\t", index=False, float_format="%.5f"))
+    write_text(target("truth_activity"), activity.to_csv(sep="\t", float_format="%.6g"))
+    write_text(target("truth_tf_activity"), tf_act.to_csv(sep="\t", float_format="%.6g"))
+    write_text(target("truth_expression"), expression.to_csv(sep="\t", float_format="%.6g"))
+    write_text(target("truth_links"), links.to_csv(sep="\t", index=False, float_format="%.6g"))
+    params_dict = asdict(params) | {
+        "basal_expression": basal.round(6).to_dict(),
+        "motifs": {tf: m.matrix_id for tf, m in motifs.items()},
+        "tracks": track_params,
+        "cell_types": cell_types,
+        "assays": {name: asdict(model) for name, model in signal.ASSAYS.items()},
+    }
+    write_text(
+        target("truth_params"),
+        json.dumps(params_dict, indent=1, sort_keys=True, default=list) + "\n",
+    )
+    with atomic_path(target("truth_expected")) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, **expected_store)
+
+
+def _artifact_regions(chromosomes, rng: np.random.Generator) -> list[tuple]:
+    """Blacklist: satellites plus two short high-signal artifact regions per chromosome."""
+    regions = [(c.name, s, e, "satellite") for c in chromosomes for s, e in c.satellites]
+    for c in chromosomes:
+        placed = 0
+        for _ in range(100):
+            size = int(rng.integers(1_000, 3_000))
+            start = int(rng.integers(0, c.length - size))
+            if c.is_free(start, start + size):
+                c.occupy(start, start + size)
+                regions.append((c.name, start, start + size, "high_signal"))
+                placed += 1
+                if placed == 2:
+                    break
+    return regions
+
+
+def _contexts(chromosomes, elements, sites, genes, artifacts) -> list[signal.ChromContext]:
+    contexts = []
+    tss = pd.DataFrame(
+        [(t.chrom, t.transcript_id, t.tss, g.strand) for g in genes for t in g.transcripts],
+        columns=["chrom", "transcript_id", "tss", "strand"],
+    )
+    centre = (elements["start"] + elements["end"]) // 2
+    elements = elements.assign(centre_bin=(centre // BIN_SIZE).astype(np.int64))
+    sites = sites.assign(
+        centre_bin=((sites["start"] + sites["end"]) // 2 // BIN_SIZE).astype(np.int64)
+    )
+    for c in chromosomes:
+        n_bins = -(-c.length // BIN_SIZE)
+        is_n = np.zeros(n_bins * BIN_SIZE, dtype=bool)
+        is_n[: c.length] = c.seq == ord("N")
+        is_n[c.length :] = True
+        unmappable = np.zeros(n_bins, dtype=bool)
+        for s, e, *_ in c.duplications:
+            unmappable[s // BIN_SIZE : -(-e // BIN_SIZE)] = True
+        artifact = np.zeros(n_bins, dtype=bool)
+        for chrom, s, e, _ in artifacts:
+            if chrom == c.name:
+                artifact[s // BIN_SIZE : -(-e // BIN_SIZE)] = True
+        on_chrom = tss[tss["chrom"] == c.name]
+        contexts.append(
+            signal.ChromContext(
+                name=c.name,
+                length=c.length,
+                gc=gc_fraction(c.seq, BIN_SIZE),
+                gap_bins=is_n.reshape(n_bins, BIN_SIZE).all(axis=1),
+                unmappable_bins=unmappable,
+                artifact_bins=artifact,
+                elements=elements[elements["chrom"] == c.name].reset_index(drop=True),
+                sites=sites[sites["chrom"] == c.name].reset_index(drop=True),
+                tss=on_chrom.assign(
+                    tss_bin=(on_chrom["tss"] // BIN_SIZE).astype(np.int64)
+                ).reset_index(drop=True),
+            )
+        )
+    return contexts
+
+
+def _tf_expression(tf_act: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    """log2(TPM + 1) of the motif TFs (a noisy monotone function of activity) and decoys."""
+    motif_tfs = 1.0 + 7.0 * tf_act + rng.normal(0.0, 0.4, size=tf_act.shape)
+    decoys = pd.DataFrame(
+        rng.gamma(2.0, 1.5, size=(N_DECOY_TFS, tf_act.shape[1])),
+        index=[f"TFDECOY{i:02d}" for i in range(1, N_DECOY_TFS + 1)],
+        columns=tf_act.columns,
+    )
+    table = pd.concat([motif_tfs.clip(lower=0.0), decoys])
+    table.index.name = "tf"
+    return table
+
+
+def _track_table(manifest: Manifest) -> pd.DataFrame:
+    """The manifest's tracks as a table with file paths relative to the dataset root."""
+    table = manifest.track_table()
+    table["file"] = [str(Path(p).relative_to(manifest.root)) for p in table.pop("path")]
+    columns = ["id", "file", "assay", "cell_type", "tissue", "replicate_group", "strand", "strand_pair",
+               "clip", "soft_clip", "scale", "sum_stat", "description"]  # fmt: skip
+    return table[columns].rename(columns={"id": "identifier"})
+
+
+def _binned_fractions(values: np.ndarray, length: int) -> tuple[float, float]:
+    """Exact base-level NaN and zero fractions of a binned track (last bin clipped)."""
+    widths = np.full(len(values), BIN_SIZE, dtype=np.int64)
+    widths[-1] = length - BIN_SIZE * (len(values) - 1)
+    return float(widths[np.isnan(values)].sum()) / length, float(widths[values == 0].sum()) / length

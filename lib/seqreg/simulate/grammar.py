@@ -1,0 +1,405 @@
+"""The planted regulatory grammar: TFs, cell types, elements, motif sites, activity, expression.
+
+The model, in words:
+
+- Each **cell type** belongs to a tissue and has a **TF activity** in [0, 1] for every
+  TF: high for the TFs of its tissue program, low otherwise, with cell-type variation.
+- **Elements** are promoters (one per TSS), distal enhancers (placed for a gene, up to
+  ~100 kb away), CTCF sites and REST-bound silencers. Each holds binding sites sampled
+  from real JASPAR 2024 matrices.
+- An element's **activity** in a cell type is a logistic function of its drive: the sum
+  over its sites of ``tf_weight * site_score * tf_activity``, plus a cooperative bonus
+  ``pair_bonus * min(activity_a, activity_b)`` for each TF pair planted with the right
+  spacing and orientation (wrongly spaced decoy pairs get no bonus).
+- A transcript's **expression** (expected CAGE at its TSS) is
+  ``basal * promoter_activity * (0.25 + sum_enhancers activity * strength *
+  exp(-distance / decay) * insulation) * prod_silencers (1 - 0.85 * activity)``, where
+  ``insulation`` multiplies ``1 - 0.5 * activity`` for every CTCF site in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..motifs import Motif, load_jaspar, sample_site
+from .genes import Gene
+from .sequence import Chromosome
+
+#: JASPAR 2024 CORE vertebrate matrices planted in the synthetic genome
+MOTIF_IDS: dict[str, str] = {
+    "CTCF": "MA0139.2", "SPI1": "MA0080.7", "GATA1": "MA0035.5", "HNF4A": "MA0114.5",
+    "HNF1A": "MA0046.3", "CEBPB": "MA0466.4", "FOXA2": "MA0047.4", "RUNX1": "MA0002.3",
+    "ETS1": "MA0098.4", "IRF1": "MA0050.4", "POU2F2": "MA0507.3", "YY1": "MA0095.4",
+    "SIX2": "MA1119.2", "TWIST1": "MA1123.3", "GRHL2": "MA1105.3", "ASCL1": "MA1100.3",
+    "MEF2C": "MA0497.2", "NEUROD1": "MA1109.2", "REST": "MA0138.3", "CDX2": "MA0465.3",
+    "GATA4": "MA0482.3",
+}  # fmt: skip
+
+#: tissue programs: TF -> relative activity in the tissue's cell types
+PROGRAMS: dict[str, dict[str, float]] = {
+    "immune": {"SPI1": 1.0, "IRF1": 0.9, "RUNX1": 0.9, "ETS1": 0.9, "POU2F2": 0.8, "CEBPB": 0.6, "GATA1": 0.5},
+    "liver": {"HNF4A": 1.0, "HNF1A": 1.0, "CEBPB": 0.9, "FOXA2": 1.0},
+    "brain": {"ASCL1": 1.0, "NEUROD1": 1.0, "MEF2C": 0.8},
+    "heart": {"MEF2C": 1.0, "GATA4": 1.0, "TWIST1": 0.8},
+    "kidney": {"HNF1A": 1.0, "SIX2": 1.0, "GRHL2": 1.0, "HNF4A": 0.5},
+    "intestine": {"CDX2": 1.0, "HNF4A": 1.0, "GRHL2": 0.9, "FOXA2": 0.7},
+}  # fmt: skip
+
+#: cell types with their own TF balance within a tissue (others draw a random variant)
+CELL_TYPE_PROFILES: dict[str, dict[str, float]] = {
+    "lymphoblastoid": {"SPI1": 0.3, "POU2F2": 1.0, "IRF1": 0.9, "RUNX1": 0.8, "ETS1": 0.9, "CEBPB": 0.05, "GATA1": 0.0},
+    "monocyte": {"SPI1": 1.0, "CEBPB": 1.0, "IRF1": 0.8, "RUNX1": 0.6, "POU2F2": 0.1, "GATA1": 0.0},
+    "erythroid": {"GATA1": 1.0, "RUNX1": 0.5, "SPI1": 0.1, "IRF1": 0.1, "ETS1": 0.3, "POU2F2": 0.0, "CEBPB": 0.0},
+}  # fmt: skip
+
+UBIQUITOUS = {"CTCF": 0.9, "YY1": 0.8}
+REPRESSOR = "REST"  # silences neuronal genes outside the brain
+BASELINE_ACTIVITY = 0.05
+
+#: cooperative pairs: (first TF, second TF, spacing range between sites, bonus)
+COOPERATIVE_PAIRS: list[tuple[str, str, tuple[int, int], float]] = [
+    ("SPI1", "IRF1", (2, 4), 2.5),  # an EICE-like composite element
+    ("FOXA2", "HNF4A", (8, 14), 2.0),
+    ("MEF2C", "GATA4", (5, 10), 2.0),
+]
+
+
+@dataclass
+class GrammarParams:
+    """Generative parameters, saved to ``truth/params.json``."""
+
+    tf_weights: dict[str, float]
+    slope: float = 2.5
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"promoter": 1.4, "enhancer": 1.6, "ctcf": 0.4, "silencer": 0.8}
+    )
+    cpg_island_shift: float = 0.6  # CpG-island promoters need less drive
+    decay_bp: float = 25_000.0
+    window_bp: int = 100_000
+    base_expression: float = 0.25
+    silencer_strength: float = 0.85
+    insulation: float = 0.5
+    pair_rules: list[tuple[str, str, tuple[int, int], float]] = field(
+        default_factory=lambda: list(COOPERATIVE_PAIRS)
+    )
+
+
+def load_motifs() -> dict[str, Motif]:
+    """The planted JASPAR matrices, keyed by TF name."""
+    motifs = load_jaspar(MOTIF_IDS.values())
+    return {tf: motifs[tf] for tf in MOTIF_IDS}
+
+
+def tf_activity(cell_types: dict[str, str], rng: np.random.Generator) -> pd.DataFrame:
+    """TF x cell type activity in [0, 1] from tissue programs and cell-type profiles.
+
+    Parameters
+    ----------
+    cell_types
+        ``{cell_type: tissue}``; tissues must be keys of :data:`PROGRAMS`.
+    """
+    unknown = sorted({t for t in cell_types.values() if t not in PROGRAMS})
+    if unknown:
+        raise ValueError(f"no TF program for tissue(s) {unknown}; known: {sorted(PROGRAMS)}")
+    columns = {}
+    for cell_type, tissue in cell_types.items():
+        activity = dict.fromkeys(MOTIF_IDS, BASELINE_ACTIVITY)
+        program = dict(PROGRAMS[tissue])
+        if cell_type in CELL_TYPE_PROFILES:
+            program.update(CELL_TYPE_PROFILES[cell_type])
+        else:
+            # a cell-type variant: one program TF is weak, the others vary
+            weak = sorted(program)[int(rng.integers(len(program)))]
+            program[weak] *= 0.25
+        for tf, level in program.items():
+            activity[tf] = max(BASELINE_ACTIVITY, level * rng.uniform(0.75, 1.0))
+        activity.update({tf: level * rng.uniform(0.9, 1.0) for tf, level in UBIQUITOUS.items()})
+        activity[REPRESSOR] = 0.05 if tissue == "brain" else rng.uniform(0.8, 1.0)
+        columns[cell_type] = activity
+    return pd.DataFrame(columns).loc[list(MOTIF_IDS)]
+
+
+# -- placing elements and sites ------------------------------------------------------
+@dataclass
+class Planter:
+    """Places elements in free sequence and writes their binding sites into it."""
+
+    chromosomes: dict[str, Chromosome]
+    motifs: dict[str, Motif]
+    rng: np.random.Generator
+    elements: list[dict] = field(default_factory=list)
+    sites: list[dict] = field(default_factory=list)
+
+    def add_element(self, kind: str, chrom: str, start: int, end: int, **info) -> dict:
+        element = {"element_id": f"{kind[:3].upper()}{len(self.elements) + 1:05d}", "kind": kind,
+                   "chrom": chrom, "start": start, "end": end, **info}  # fmt: skip
+        self.elements.append(element)
+        if kind != "promoter":  # promoter blocks are reserved by the gene already
+            self.chromosomes[chrom].occupy(start, end)
+        return element
+
+    def free_spot(self, chrom: str, centre: int, length: int) -> int | None:
+        """Start of a free stretch of ``length`` near ``centre`` (or None)."""
+        c = self.chromosomes[chrom]
+        for shift in (0, 300, -300, 800, -800, 2_000, -2_000):
+            start = centre + shift - length // 2
+            if c.is_free(start - 200, start + length + 200):
+                return start
+        return None
+
+    def plant(self, element: dict, tfs: list[str], pair: tuple | None = None) -> None:
+        """Write sites for ``tfs`` (and an optional pair) at non-overlapping offsets."""
+        chrom = self.chromosomes[element["chrom"]]
+        start, end = element["start"], element["end"]
+        taken = np.zeros(end - start, dtype=bool)
+        if pair is not None:
+            first, second, spacing, valid, same_orientation = pair
+            a, b = self.motifs[first], self.motifs[second]
+            total = a.length + spacing + b.length
+            offset = self._offset(taken, total)
+            if offset is not None:
+                strand = "+" if self.rng.random() < 0.5 else "-"
+                pair_id = f"{element['element_id']}:{first}-{second}"
+                if strand == "+":
+                    placements = [
+                        (first, offset, "+"),
+                        (second, offset + a.length + spacing, "+" if same_orientation else "-"),
+                    ]
+                else:  # the composite on the reverse strand: second then first, both reversed
+                    placements = [
+                        (second, offset, "-" if same_orientation else "+"),
+                        (first, offset + b.length + spacing, "-"),
+                    ]
+                for tf, site_offset, site_strand in placements:
+                    self._write(
+                        chrom, element, tf, start + site_offset, site_strand, pair_id, valid
+                    )
+                taken[offset : offset + total] = True
+        for tf in tfs:
+            offset = self._offset(taken, self.motifs[tf].length)
+            if offset is None:
+                continue
+            self._write(
+                chrom,
+                element,
+                tf,
+                start + offset,
+                "+" if self.rng.random() < 0.5 else "-",
+                "",
+                False,
+            )
+            taken[offset : offset + self.motifs[tf].length] = True
+
+    def _offset(self, taken: np.ndarray, width: int) -> int | None:
+        for _ in range(30):
+            offset = int(self.rng.integers(5, max(6, len(taken) - width - 5)))
+            if not taken[max(0, offset - 3) : offset + width + 3].any() and offset + width <= len(
+                taken
+            ):
+                return offset
+        return None
+
+    def _write(
+        self,
+        chrom: Chromosome,
+        element: dict,
+        tf: str,
+        pos: int,
+        strand: str,
+        pair_id: str,
+        valid: bool,
+    ) -> None:
+        motif = self.motifs[tf]
+        site, score = sample_site(motif, self.rng)
+        codes = np.frombuffer(site.encode(), dtype=np.uint8)
+        if strand == "-":
+            codes = np.frombuffer(
+                site[::-1].translate(str.maketrans("ACGT", "TGCA")).encode(), dtype=np.uint8
+            )
+        chrom.seq[pos : pos + motif.length] = codes
+        self.sites.append({"element_id": element["element_id"], "tf": tf, "chrom": chrom.name,
+                           "start": pos, "end": pos + motif.length, "strand": strand, "score": score,
+                           "pair_id": pair_id, "pair_valid": valid})  # fmt: skip
+
+
+def plant_grammar(
+    chromosomes: list[Chromosome],
+    genes: list[Gene],
+    motifs: dict[str, Motif],
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Place promoters, enhancers, CTCF sites and silencers and write their sites.
+
+    Returns
+    -------
+    elements, sites
+        Tables of every element (with its target gene) and every planted site.
+    """
+    planter = Planter({c.name: c for c in chromosomes}, motifs, rng)
+    tissue_tfs = {tissue: list(program) for tissue, program in PROGRAMS.items()}
+    pairs_by_tissue = {
+        tissue: [p for p in COOPERATIVE_PAIRS if p[0] in program and p[1] in program]
+        for tissue, program in PROGRAMS.items()
+    }
+    for gene in genes:
+        program_tfs = tissue_tfs.get(gene.program, [])
+        for t in gene.transcripts:
+            lo, hi = (t.tss - 250, t.tss + 50) if gene.strand == "+" else (t.tss - 50, t.tss + 250)
+            promoter = planter.add_element("promoter", gene.chrom, lo, hi, gene_id=gene.gene_id,
+                                           transcript_id=t.transcript_id, program=gene.program,
+                                           cpg_island=gene.cpg_island, strength=1.0)  # fmt: skip
+            tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
+            if program_tfs:
+                tfs += list(rng.choice(program_tfs, size=int(rng.integers(1, 3))))
+            else:
+                tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
+            planter.plant(promoter, tfs)
+        n_enhancers = int(rng.poisson(2.5 if program_tfs else 1.0)) + (1 if program_tfs else 0)
+        for _ in range(n_enhancers):
+            program = gene.program if program_tfs else str(rng.choice(list(PROGRAMS)))
+            distance = _enhancer_distance(rng)
+            centre = gene.tss + distance * (1 if rng.random() < 0.5 else -1)
+            length = int(rng.integers(300, 450))
+            start = planter.free_spot(gene.chrom, centre, length)
+            if start is None:
+                continue
+            enhancer = planter.add_element("enhancer", gene.chrom, start, start + length, gene_id=gene.gene_id,
+                                           transcript_id="", program=program, cpg_island=False,
+                                           strength=float(rng.uniform(0.5, 1.5)))  # fmt: skip
+            tfs = list(rng.choice(tissue_tfs[program], size=int(rng.integers(2, 5))))
+            pair = None
+            candidates = pairs_by_tissue[program]
+            draw = rng.random()
+            if candidates and draw < 0.5:
+                first, second, (lo_s, hi_s), _ = candidates[int(rng.integers(len(candidates)))]
+                if draw < 0.35:  # a valid composite
+                    pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), True, True)
+                elif rng.random() < 0.5:  # a decoy: wrong spacing
+                    pair = (first, second, int(rng.integers(hi_s + 6, hi_s + 20)), False, True)
+                else:  # a decoy: wrong orientation
+                    pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), False, False)
+            planter.plant(enhancer, tfs, pair)
+        if gene.program == "brain" and rng.random() < 0.5:
+            start = planter.free_spot(
+                gene.chrom,
+                gene.tss + int(rng.integers(3_000, 15_000)) * (1 if rng.random() < 0.5 else -1),
+                120,
+            )
+            if start is not None:
+                silencer = planter.add_element("silencer", gene.chrom, start, start + 120, gene_id=gene.gene_id,
+                                               transcript_id="", program="brain", cpg_island=False, strength=1.0)  # fmt: skip
+                planter.plant(silencer, [REPRESSOR])
+    for chrom in chromosomes:
+        for centre in range(20_000, chrom.length - 20_000, 40_000):
+            start = planter.free_spot(chrom.name, centre + int(rng.integers(-5_000, 5_000)), 60)
+            if start is None:
+                continue
+            site = planter.add_element("ctcf", chrom.name, start, start + 60, gene_id="", transcript_id="",
+                                       program="ubiquitous", cpg_island=False, strength=1.0)  # fmt: skip
+            planter.plant(site, ["CTCF"])
+    elements = pd.DataFrame(planter.elements)
+    sites = pd.DataFrame(planter.sites)
+    # elements whose sites did not fit keep no sites; they stay (inactive) as in real genomes
+    return elements.sort_values(["chrom", "start"]).reset_index(drop=True), sites
+
+
+def _enhancer_distance(rng: np.random.Generator) -> int:
+    draw = rng.random()
+    if draw < 0.45:
+        return int(rng.integers(2_000, 15_000))
+    if draw < 0.8:
+        return int(rng.integers(15_000, 50_000))
+    return int(rng.integers(50_000, 95_000))
+
+
+# -- activity and expression -------------------------------------------------------------
+def element_activity(
+    elements: pd.DataFrame, sites: pd.DataFrame, tf_act: pd.DataFrame, params: GrammarParams
+) -> pd.DataFrame:
+    """Activity in [0, 1] of every element (rows) in every cell type (columns)."""
+    cell_types = list(tf_act.columns)
+    drive = pd.DataFrame(0.0, index=elements["element_id"], columns=cell_types)
+    if len(sites):
+        weights = sites["tf"].map(params.tf_weights).to_numpy()
+        contributions = (weights * sites["score"].to_numpy())[:, None] * tf_act.loc[
+            sites["tf"]
+        ].to_numpy()
+        per_element = (
+            pd.DataFrame(contributions, columns=cell_types)
+            .groupby(sites["element_id"].to_numpy())
+            .sum()
+        )
+        drive.loc[per_element.index] += per_element
+        rules = {frozenset((a, b)): (a, b, v) for a, b, _, v in params.pair_rules}
+        valid = sites[sites["pair_valid"].astype(bool)]
+        for _, group in valid.groupby("pair_id"):
+            rule = rules.get(frozenset(group["tf"]))
+            if rule is None or len(group) != 2:
+                continue
+            a, b, bonus = rule
+            drive.loc[group["element_id"].iloc[0]] += (
+                bonus * np.minimum(tf_act.loc[a], tf_act.loc[b]).to_numpy()
+            )
+    kinds = elements.set_index("element_id")["kind"]
+    threshold = kinds.map(params.thresholds).to_numpy()[:, None]
+    islands = elements.set_index("element_id")["cpg_island"].astype(bool).to_numpy()[:, None]
+    threshold = threshold - params.cpg_island_shift * islands
+    activity = 1 / (1 + np.exp(-params.slope * (drive.to_numpy() - threshold)))
+    return pd.DataFrame(activity, index=drive.index, columns=cell_types)
+
+
+def transcript_expression(
+    elements: pd.DataFrame, activity: pd.DataFrame, basal: pd.Series, params: GrammarParams
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Expected CAGE of every transcript TSS in every cell type, and the enhancer links.
+
+    Returns
+    -------
+    expression
+        Transcripts (rows, indexed by ``transcript_id``) x cell types.
+    links
+        One row per (enhancer, transcript) pair within the window: distance, the
+        distance weight and the CTCF sites in between.
+    """
+    cell_types = list(activity.columns)
+    centre = ((elements["start"] + elements["end"]) // 2).to_numpy()
+    elements = elements.assign(centre=centre)
+    expression = {}
+    link_rows = []
+    for _, on_chrom in elements.groupby("chrom"):
+        promoters = on_chrom[on_chrom["kind"] == "promoter"]
+        enhancers = on_chrom[on_chrom["kind"] == "enhancer"]
+        silencers = on_chrom[on_chrom["kind"] == "silencer"]
+        ctcf = on_chrom[on_chrom["kind"] == "ctcf"].sort_values("centre")
+        ctcf_pos = ctcf["centre"].to_numpy()
+        # log of the insulation factor, accumulated along the chromosome per cell type
+        log_ins = np.log1p(-params.insulation * activity.loc[ctcf["element_id"]].to_numpy())
+        cum = np.vstack([np.zeros(len(cell_types)), np.cumsum(log_ins, axis=0)])
+        for p in promoters.itertuples():
+            tss = p.centre
+            act_p = activity.loc[p.element_id].to_numpy()
+            enhancer_input = np.zeros(len(cell_types))
+            nearby = enhancers[(enhancers["centre"] - tss).abs() <= params.window_bp]
+            for e in nearby.itertuples():
+                distance = abs(e.centre - tss)
+                lo, hi = sorted((e.centre, tss))
+                i, j = np.searchsorted(ctcf_pos, lo), np.searchsorted(ctcf_pos, hi)
+                insulation = np.exp(cum[j] - cum[i])
+                weight = e.strength * np.exp(-distance / params.decay_bp)
+                enhancer_input += activity.loc[e.element_id].to_numpy() * weight * insulation
+                link_rows.append({"enhancer_id": e.element_id, "transcript_id": p.transcript_id,
+                                  "gene_id": p.gene_id, "distance": int(distance), "weight": float(weight),
+                                  "ctcf_between": int(j - i), "planted_target": e.gene_id == p.gene_id})  # fmt: skip
+            silencing = np.ones(len(cell_types))
+            near_silencers = silencers[(silencers["gene_id"] == p.gene_id)]
+            for s in near_silencers.itertuples():
+                silencing *= 1 - params.silencer_strength * activity.loc[s.element_id].to_numpy()
+            expression[p.transcript_id] = (
+                basal[p.gene_id] * act_p * (params.base_expression + enhancer_input) * silencing
+            )
+    table = pd.DataFrame(expression, index=cell_types).T
+    table.index.name = "transcript_id"
+    return table, pd.DataFrame(link_rows)
