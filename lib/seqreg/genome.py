@@ -192,3 +192,47 @@ def write_bed(path: str | Path, intervals: Iterable[tuple], header: str | None =
     lines = [f"#{header}\n"] if header else []
     lines += ["\t".join(str(v) for v in row) + "\n" for row in intervals]
     return write_text(path, "".join(lines))
+
+
+def read_gtf(path: str | Path, features: Iterable[str] | None = None):
+    """Read a GTF (plain or gzipped) into a DataFrame with 0-based half-open coordinates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``chrom``, ``source``, ``feature``, ``start``, ``end``, ``strand`` and one
+        column per attribute (``gene_id``, ``transcript_id``, ...).
+    """
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such GTF file")
+    columns = [
+        "chrom",
+        "source",
+        "feature",
+        "start",
+        "end",
+        "score",
+        "strand",
+        "frame",
+        "attributes",
+    ]
+    try:
+        table = pd.read_csv(
+            path, sep="\t", comment="#", header=None, names=columns, dtype={"chrom": str}
+        )
+    except (pd.errors.ParserError, ValueError) as err:
+        raise InputFileError(path, f"is not a readable GTF ({err})") from None
+    if features is not None:
+        table = table[table["feature"].isin(list(features))]
+    table["start"] = table["start"] - 1  # GTF is 1-based inclusive
+    attributes = table.pop("attributes").str.extractall(r'(?P<key>\w+) "(?P<value>[^"]*)"')
+    if len(attributes):
+        wide = attributes.reset_index().pivot_table(
+            index="level_0", columns="key", values="value", aggfunc="first"
+        )
+        wide.columns.name = None
+        table = table.join(wide)
+    return table.drop(columns=["score", "frame"]).reset_index(drop=True)

@@ -146,3 +146,15 @@ def write_bigwig(
         finally:
             handle.close()
     return Path(path)
+
+
+def read_values(path: str | Path, chrom: str, start: int, end: int) -> np.ndarray:
+    """Base-level values of ``[start, end)`` (NaN where the track has no data)."""
+    handle = _open(path)
+    try:
+        sizes = handle.chroms()
+        if chrom not in sizes:
+            raise InputFileError(path, f"has no chromosome {chrom!r}")
+        return np.asarray(handle.values(chrom, max(0, start), min(end, sizes[chrom]), numpy=True))
+    finally:
+        handle.close()

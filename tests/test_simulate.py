@@ -1,0 +1,351 @@
+"""The synthetic dataset carries its planted structure, learnably, in files standard tools read.
+
+These tests score the generated data against the planted truth at demo scale (a larger
+genome gives the statistics power); file-format and determinism checks use smoke scale.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyBigWig
+import pytest
+from scipy.stats import spearmanr
+
+from seqreg.genome import one_hot
+from seqreg.motifs import best_hit
+from seqreg.simulate import grammar
+
+BIN = 128  # bins of the correlation checks, as in Basenji
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    from seqreg.data import prepare
+
+    root = tmp_path_factory.mktemp("demo_data")
+    return prepare("synthetic", "demo", root, progress=False)
+
+
+def read_tsv(path, **kwargs) -> pd.DataFrame:
+    return pd.read_csv(path, sep="\t", **kwargs)
+
+
+def truth(manifest):
+    elements = read_tsv(manifest.truth_path("elements"))
+    activity = read_tsv(manifest.truth_path("activity"), index_col=0)
+    return elements, activity
+
+
+def track_values(manifest, track_id: str, chrom: str) -> np.ndarray:
+    handle = pyBigWig.open(str(manifest.entry(track_id).local_path))
+    try:
+        return np.asarray(handle.values(chrom, 0, handle.chroms()[chrom], numpy=True))
+    finally:
+        handle.close()
+
+
+def chrom_sizes(manifest) -> dict[str, int]:
+    from seqreg.genome import read_chrom_sizes
+
+    return read_chrom_sizes(manifest.path_of("chrom_sizes"))
+
+
+# -- the genome ---------------------------------------------------------------------------
+def test_genome_composition_is_human_like(smoke_manifest):
+    import pyfaidx
+
+    with pyfaidx.Fasta(str(smoke_manifest.path_of("genome_fasta"))) as fasta:
+        seq = "".join(str(fasta[c][:]) for c in fasta.records).upper()
+    acgt = sum(seq.count(b) for b in "ACGT")
+    gc = (seq.count("G") + seq.count("C")) / acgt
+    cpg_ratio = seq.count("CG") / (seq.count("C") * seq.count("G") / acgt)
+    assert 0.39 <= gc <= 0.44
+    assert 0.15 <= cpg_ratio <= 0.45  # depleted, though CpG islands raise it
+    assert seq.startswith("N") and seq.endswith("N")  # telomeric gaps
+
+
+def test_cpg_islands_mark_promoters(smoke_manifest):
+    import pyfaidx
+
+    elements, _ = truth(smoke_manifest)
+    promoters = elements[(elements["kind"] == "promoter") & elements["cpg_island"]]
+    assert len(promoters) >= 5
+    with pyfaidx.Fasta(str(smoke_manifest.path_of("genome_fasta"))) as fasta:
+        ratios = []
+        for p in promoters.itertuples():
+            centre = (p.start + p.end) // 2
+            s = str(fasta[p.chrom][centre - 400 : centre + 400]).upper()
+            ratios.append(s.count("CG") / max(1, s.count("C") * s.count("G") / len(s)))
+    assert np.median(ratios) > 0.6
+
+
+def test_duplicated_segments_are_near_copies(smoke_manifest):
+    import pyfaidx
+
+    unmappable = read_tsv(smoke_manifest.path_of("unmappable"), header=None)
+    dups = unmappable[unmappable[3] == "segmental_duplication"]
+    assert len(dups) >= 2
+    with pyfaidx.Fasta(str(smoke_manifest.path_of("genome_fasta"))) as fasta:
+        copies = {
+            (r[0], r[1], r[2]): str(fasta[r[0]][r[1] : r[2]]) for r in dups.itertuples(index=False)
+        }
+    by_length: dict[int, list[str]] = {}
+    for (_, start, end), seq in copies.items():
+        by_length.setdefault(end - start, []).append(seq)
+    pairs = [v for v in by_length.values() if len(v) >= 2]
+    assert pairs, "no duplicated pair found"
+    a, b = pairs[0][:2]
+    identity = np.mean(np.frombuffer(a.encode(), np.uint8) == np.frombuffer(b.encode(), np.uint8))
+    assert 0.97 <= identity < 1.0  # about 1% divergence
+
+
+def test_genes_have_both_strands_and_alternative_tsss(smoke_manifest):
+    tss = read_tsv(
+        smoke_manifest.path_of("tss"),
+        header=None,
+        names=["chrom", "s", "e", "tx", "score", "strand", "gene"],
+    )
+    assert set(tss["strand"]) == {"+", "-"}
+    multi = tss.groupby("gene")["s"].agg(["count", "min", "max"])
+    alternative = multi[multi["count"] > 1]
+    assert len(alternative) >= 1 and ((alternative["max"] - alternative["min"]) > 500).all()
+
+
+# -- standard tools read every file ------------------------------------------------------
+def test_standard_tools_read_the_files(smoke_manifest, tmp_path):
+    import pybedtools
+    import pyfaidx
+
+    fasta = str(smoke_manifest.path_of("genome_fasta"))
+    assert len(pyfaidx.Fasta(fasta).keys()) == 3
+    elements = pybedtools.BedTool(str(smoke_manifest.entry("annotation_enhancers").local_path))
+    sequences = elements.sequence(fi=fasta)
+    with open(sequences.seqfn) as handle:
+        assert handle.read().count(">") == len(elements)
+    gaps = pybedtools.BedTool(str(smoke_manifest.path_of("gaps")))
+    tss = pybedtools.BedTool(str(smoke_manifest.path_of("tss")))
+    assert len(tss.intersect(gaps, u=True)) == 0  # no TSS inside an assembly gap
+    genes = pybedtools.BedTool(str(smoke_manifest.path_of("gene_annotation")))
+    assert {f[2] for f in genes} == {"gene", "transcript", "exon"}
+    for file_id in ("blacklist", "unmappable", "annotation_promoters", "annotation_ctcf"):
+        assert len(pybedtools.BedTool(str(smoke_manifest.entry(file_id).local_path))) > 0, file_id
+    for track in smoke_manifest.tracks:
+        handle = pyBigWig.open(str(track.local_path))
+        assert handle.isBigWig() and set(handle.chroms()) == {"chr1", "chr2", "chr3"}
+        handle.close()
+    table = read_tsv(smoke_manifest.entry("track_table").local_path)
+    assert list(table["identifier"]) == [t.id for t in smoke_manifest.tracks]
+    expression = read_tsv(smoke_manifest.path_of("tf_expression"), index_col=0)
+    assert set(grammar.MOTIF_IDS) <= set(expression.index)
+    with np.load(smoke_manifest.truth_path("expected")) as expected:
+        assert f"{smoke_manifest.tracks[0].id}/chr1" in expected.files
+
+
+# -- the planted structure is there and learnable -----------------------------------------
+def test_truth_tables_reproduce_from_the_model(demo):
+    elements, activity = truth(demo)
+    sites = read_tsv(demo.truth_path("sites"))
+    tf_act = read_tsv(demo.truth_path("tf_activity"), index_col=0)
+    params = _params(demo)
+    recomputed = grammar.element_activity(elements, sites, tf_act, params)
+    np.testing.assert_allclose(recomputed.to_numpy(), activity.to_numpy(), rtol=1e-4, atol=1e-6)
+
+
+def test_planted_motifs_are_enriched_in_active_elements(demo):
+    import pyfaidx
+
+    elements, activity = truth(demo)
+    tf_act = read_tsv(demo.truth_path("tf_activity"), index_col=0)
+    motifs = grammar.load_motifs()
+    rng = np.random.default_rng(0)
+    with pyfaidx.Fasta(str(demo.path_of("genome_fasta"))) as fasta:
+        background = []
+        sizes = {c: len(fasta[c]) for c in fasta.records}
+        while len(background) < 400:
+            chrom = list(sizes)[int(rng.integers(len(sizes)))]
+            start = int(rng.integers(0, sizes[chrom] - 400))
+            seq = str(fasta[chrom][start : start + 400])
+            if "N" not in seq.upper():
+                background.append(one_hot(seq))
+        enrichments = {}
+        for cell_type in ("monocyte", "hepatocyte", "neuron", "cardiomyocyte"):
+            enhancers = elements[elements["kind"] == "enhancer"]
+            active = enhancers[activity.loc[enhancers["element_id"], cell_type].to_numpy() > 0.5]
+            seqs = [one_hot(str(fasta[r.chrom][r.start : r.end])) for r in active.itertuples()]
+            drivers = [
+                tf
+                for tf in tf_act.index
+                if tf_act.loc[tf, cell_type] > 0.7 and tf not in ("CTCF", "YY1", "REST")
+            ]
+            for tf in drivers:
+                hit_active = np.mean([best_hit(s, motifs[tf]) > 0.8 for s in seqs])
+                hit_background = np.mean([best_hit(s, motifs[tf]) > 0.8 for s in background])
+                enrichments[(cell_type, tf)] = hit_active / max(hit_background, 1 / len(background))
+    assert len(enrichments) >= 8
+    assert min(enrichments.values()) > 3, enrichments
+
+
+def test_dnase_is_high_at_active_elements(demo):
+    elements, activity = truth(demo)
+    for cell_type in ("lymphoblastoid", "hepatocyte", "neuron"):
+        at_active, at_inactive, everywhere = [], [], []
+        for chrom in chrom_sizes(demo):
+            values = track_values(demo, f"dnase_{cell_type}", chrom)
+            everywhere.append(values[::97])
+            enhancers = elements[(elements["chrom"] == chrom) & (elements["kind"] == "enhancer")]
+            on = activity.loc[enhancers["element_id"], cell_type].to_numpy()
+            for row, a in zip(enhancers.itertuples(), on, strict=True):
+                centre = (row.start + row.end) // 2
+                window = values[centre - 64 : centre + 64]
+                if np.isnan(window).all():
+                    continue  # a stretch without data
+                summit = np.nanmean(window)
+                (at_active if a > 0.7 else at_inactive if a < 0.1 else []).append(summit)
+        genome_median = np.nanmedian(np.concatenate(everywhere))
+        assert np.nanmean(at_active) > 10 * max(genome_median, 0.5), cell_type
+        assert np.nanmean(at_active) > 5 * np.nanmean(at_inactive), cell_type
+
+
+def _binned(manifest, track_id: str, masked: dict[str, np.ndarray]) -> np.ndarray:
+    out = []
+    for chrom in chrom_sizes(manifest):
+        values = track_values(manifest, track_id, chrom)
+        n = len(values) // BIN * BIN
+        binned = values[:n].reshape(-1, BIN).mean(axis=1)
+        binned[masked[chrom][: len(binned)]] = np.nan
+        out.append(binned)
+    return np.concatenate(out)
+
+
+def _signal_correlation(manifest, a: str, b: str, masked) -> float:
+    """Pearson of log1p coverage over 128-bp bins in the top 5% of either track."""
+    x, y = _binned(manifest, a, masked), _binned(manifest, b, masked)
+    ok = ~np.isnan(x) & ~np.isnan(y)
+    x, y = x[ok], y[ok]
+    signal = (x > np.quantile(x, 0.95)) | (y > np.quantile(y, 0.95))
+    return float(np.corrcoef(np.log1p(x[signal]), np.log1p(y[signal]))[0, 1])
+
+
+def test_replicates_agree_realistically_and_more_than_cell_types(demo):
+    masked = {}
+    for chrom, length in chrom_sizes(demo).items():
+        mask = np.zeros(length // BIN + 1, dtype=bool)
+        for file_id in ("blacklist", "unmappable"):
+            bed = read_tsv(demo.path_of(file_id), header=None)
+            for row in bed[bed[0] == chrom].itertuples(index=False):
+                mask[row[1] // BIN : row[2] // BIN + 1] = True
+        masked[chrom] = mask
+    ranges = {"dnase": (0.75, 0.97), "h3k27ac": (0.5, 0.95)}
+    for assay, (low, high) in ranges.items():
+        replicate = _signal_correlation(
+            demo, f"{assay}_lymphoblastoid", f"{assay}_lymphoblastoid_rep2", masked
+        )
+        same_tissue = _signal_correlation(
+            demo, f"{assay}_lymphoblastoid", f"{assay}_monocyte", masked
+        )
+        other_tissue = _signal_correlation(
+            demo, f"{assay}_lymphoblastoid", f"{assay}_hepatocyte", masked
+        )
+        assert low <= replicate <= high, (assay, replicate)
+        assert replicate > same_tissue > other_tissue, (assay, replicate, same_tissue, other_tissue)
+    cage = {
+        ct: _tss_cage(demo, f"cage_{ct}")
+        for ct in ("lymphoblastoid", "lymphoblastoid_rep2", "monocyte")
+    }
+    replicate = np.corrcoef(cage["lymphoblastoid"], cage["lymphoblastoid_rep2"])[0, 1]
+    other = np.corrcoef(cage["lymphoblastoid"], cage["monocyte"])[0, 1]
+    assert 0.75 <= replicate <= 0.99 and replicate > other + 0.05, (replicate, other)
+
+
+def _tss_table(manifest) -> pd.DataFrame:
+    return read_tsv(
+        manifest.path_of("tss"),
+        header=None,
+        names=["chrom", "s", "e", "tx", "score", "strand", "gene"],
+    )
+
+
+def _tss_cage(manifest, prefix: str) -> np.ndarray:
+    """log1p CAGE reads within 64 bp of each TSS, on the transcript's strand."""
+    counts = []
+    handles = {
+        s: pyBigWig.open(str(manifest.entry(f"{prefix}_{s}").local_path)) for s in ("plus", "minus")
+    }
+    for row in _tss_table(manifest).itertuples():
+        handle = handles["plus" if row.strand == "+" else "minus"]
+        counts.append(
+            np.nansum(handle.values(row.chrom, max(0, row.s - 64), row.s + 64, numpy=True))
+        )
+    for handle in handles.values():
+        handle.close()
+    return np.log1p(np.array(counts))
+
+
+def test_cage_follows_promoter_and_enhancer_activity(demo):
+    import statsmodels.api as sm
+
+    elements, activity = truth(demo)
+    links = read_tsv(demo.truth_path("links"))
+    expression = read_tsv(demo.truth_path("expression"), index_col=0)
+    tss = _tss_table(demo)
+    promoter_of = elements[elements["kind"] == "promoter"].set_index("transcript_id")["element_id"]
+    for cell_type in ("lymphoblastoid", "hepatocyte"):
+        observed = _tss_cage(demo, f"cage_{cell_type}")
+        assert spearmanr(observed, expression.loc[tss["tx"], cell_type])[0] > 0.8
+        promoter = activity.loc[promoter_of[tss["tx"]], cell_type].to_numpy()
+        contribution = links.assign(
+            c=links["weight"] * activity.loc[links["enhancer_id"], cell_type].to_numpy()
+        )
+        enhancer_input = (
+            contribution.groupby("transcript_id")["c"].sum().reindex(tss["tx"]).fillna(0).to_numpy()
+        )
+        design = sm.add_constant(np.column_stack([np.log(promoter), np.log(0.25 + enhancer_input)]))
+        fit = sm.OLS(observed, design).fit()
+        assert fit.params[1] > 0 and fit.pvalues[1] < 1e-6, fit.summary()
+        assert fit.params[2] > 0 and fit.pvalues[2] < 1e-3, fit.summary()
+
+
+def test_removing_an_enhancers_motifs_lowers_its_targets_expression(demo):
+    elements, activity = truth(demo)
+    sites = read_tsv(demo.truth_path("sites"))
+    tf_act = read_tsv(demo.truth_path("tf_activity"), index_col=0)
+    links = read_tsv(demo.truth_path("links"))
+    params = _params(demo)
+    basal = pd.Series(json.loads(demo.truth_path("params").read_text())["basal_expression"])
+    cell_type = "hepatocyte"
+    links = links.assign(
+        c=links["weight"] * activity.loc[links["enhancer_id"], cell_type].to_numpy()
+    )
+    strongest = links.sort_values("c").iloc[-1]
+    before_activity = grammar.element_activity(elements, sites, tf_act, params)  # full precision
+    before, _ = grammar.transcript_expression(elements, before_activity, basal, params)
+    knocked = sites[sites["element_id"] != strongest["enhancer_id"]]
+    after_activity = grammar.element_activity(elements, knocked, tf_act, params)
+    after, _ = grammar.transcript_expression(elements, after_activity, basal, params)
+    target = strongest["transcript_id"]
+    assert after_activity.loc[strongest["enhancer_id"], cell_type] < 0.1
+    assert after.loc[target, cell_type] < 0.8 * before.loc[target, cell_type]
+    other_chrom = elements.set_index("element_id").loc[strongest["enhancer_id"], "chrom"]
+    unaffected = elements[(elements["kind"] == "promoter") & (elements["chrom"] != other_chrom)][
+        "transcript_id"
+    ]
+    np.testing.assert_allclose(after.loc[unaffected].to_numpy(), before.loc[unaffected].to_numpy())
+
+
+def _params(manifest) -> grammar.GrammarParams:
+    import dataclasses
+
+    raw = json.loads(manifest.truth_path("params").read_text())
+    names = {f.name for f in dataclasses.fields(grammar.GrammarParams)}
+    return grammar.GrammarParams(**{k: v for k, v in raw.items() if k in names})
+
+
+def test_smoke_scale_plants_the_same_kinds_of_structure(smoke_manifest):
+    summary = json.loads(smoke_manifest.truth_path("summary").read_text())
+    assert summary["n_genes"] >= 10
+    assert {"promoter", "enhancer", "ctcf"} <= set(summary["n_elements"])
+    sites = read_tsv(smoke_manifest.truth_path("sites"))
+    assert sites["pair_valid"].any() and (~sites["pair_valid"] & (sites["pair_id"].notna())).any()
