@@ -29,3 +29,12 @@ def smoke_manifest(smoke_data_root):
     from seqreg.manifest import load_manifest
 
     return load_manifest("synthetic", "smoke", smoke_data_root)
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory):
+    """The synthetic dataset at demo scale (statistics need its size)."""
+    from seqreg.data import prepare
+
+    root = tmp_path_factory.mktemp("demo_data")
+    return prepare("synthetic", "demo", root, progress=False)

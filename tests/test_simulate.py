@@ -11,7 +11,6 @@ import json
 import numpy as np
 import pandas as pd
 import pyBigWig
-import pytest
 from scipy.stats import spearmanr
 
 from seqreg.genome import one_hot
@@ -19,14 +18,6 @@ from seqreg.motifs import best_hit
 from seqreg.simulate import grammar
 
 BIN = 128  # bins of the correlation checks, as in Basenji
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    from seqreg.data import prepare
-
-    root = tmp_path_factory.mktemp("demo_data")
-    return prepare("synthetic", "demo", root, progress=False)
 
 
 def read_tsv(path, **kwargs) -> pd.DataFrame:

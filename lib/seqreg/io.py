@@ -52,6 +52,19 @@ def write_text(path: str | Path, text: str) -> Path:
     return Path(path)
 
 
+def write_gzip_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` gzip-compressed to ``path`` atomically, reproducibly (no timestamp)."""
+    import gzip
+
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "wb") as raw,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle,
+    ):
+        handle.write(text.encode())
+    return Path(path)
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON atomically (NumPy scalars and arrays allowed)."""
     return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")

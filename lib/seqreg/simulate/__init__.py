@@ -31,10 +31,10 @@ import numpy as np
 import pandas as pd
 
 from ..genome import write_bed, write_chrom_sizes, write_fasta
-from ..io import atomic_path, write_json, write_text
+from ..io import atomic_path, write_gzip_text, write_json, write_text
 from ..manifest import Manifest
 from ..tracks import write_bigwig
-from . import grammar, signal
+from . import grammar, population, signal, variants
 from .genes import gtf_lines, place_genes, tss_rows
 from .sequence import build_chromosomes, gc_fraction
 
@@ -46,6 +46,13 @@ GENOME_LAYOUT: dict[str, list[int]] = {
     "demo": [3_200_000, 2_800_000, 2_400_000, 1_600_000],
     "paper": [40_000_000, 32_000_000, 28_000_000, 24_000_000, 20_000_000, 16_000_000],
 }
+
+#: population and variant data per scale
+N_INDIVIDUALS = {"smoke": 100, "demo": 500, "paper": 1000}
+N_CAUSAL_VARIANTS = {"smoke": 40, "demo": 250, "paper": 2500}
+CIS_WINDOW = {"smoke": 200_000, "demo": 250_000, "paper": 1_000_000}
+N_FAMILIES = {"smoke": 100, "demo": 1000, "paper": 2000}
+N_GWAS_POSITIVES = {"smoke": 20, "demo": 150, "paper": 1500}
 
 #: cell type whose active elements become the regulatory annotation BEDs
 ANNOTATED_CELL_TYPE = "lymphoblastoid"
@@ -75,7 +82,8 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     params = grammar.GrammarParams(
         tf_weights={tf: float(rng.uniform(0.8, 1.4)) for tf in grammar.MOTIF_IDS}
     )
-    tf_act = grammar.tf_activity(cell_types, rng)
+    qtl_cell_types = {c: "immune" for c in variants.QTL_CELL_TYPES.values() if c not in cell_types}
+    tf_act = grammar.tf_activity({**cell_types, **qtl_cell_types}, rng)
     activity = grammar.element_activity(elements, sites, tf_act, params)
     basal = pd.Series({g.gene_id: float(rng.lognormal(0.0, 0.6) * 20.0) for g in genes})
     expression, links = grammar.transcript_expression(elements, activity, basal, params)
@@ -162,6 +170,9 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
         track_params[track.id] = {"replicate": replicate, "depth": depth, "gc_curve": gc_curve,
                                   "missing_stretches": missing_stretches}  # fmt: skip
 
+    _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,
+                        motifs, params, sizes, rng)  # fmt: skip
+
     # -- truth ----------------------------------------------------------------------------------
     n_bases = {c.name: int((c.seq == ord("N")).sum()) for c in chromosomes}
     write_json(target("truth_summary"), {
@@ -192,6 +203,75 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     )
     with atomic_path(target("truth_expected")) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **expected_store)
+
+
+def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,
+                        motifs, params, sizes, rng) -> None:  # fmt: skip
+    """Genotypes, eQTLs, GWAS-like SNPs, fine-mapping, de novo variants, histone QTLs."""
+    scale = manifest.scale
+    genotypes = population.simulate_genotypes(chromosomes, N_INDIVIDUALS[scale], rng)
+    genotypes = variants.plant_causal_variants(
+        genotypes, chromosomes, sites, activity, motifs, N_CAUSAL_VARIANTS[scale], rng
+    )
+    population.write_vcf(target("genotypes"), genotypes, sizes)
+    in_sites = variants.site_variants(genotypes, chromosomes, sites, motifs)
+    base_drive = grammar.element_drive(elements, sites, tf_act, params)
+    gene_of = pd.Series({t.transcript_id: g.gene_id for g in genes for t in g.transcripts})
+    first_tss = pd.DataFrame(
+        [(g.gene_id, g.chrom, g.tss, g.strand) for g in genes],
+        columns=["gene_id", "chrom", "tss", "strand"],
+    )
+    tissues = {t: c for t, c in variants.EQTL_TISSUES.items() if c in activity.columns}
+    effects = variants.single_variant_effects(
+        elements, base_drive, in_sites, tf_act, basal, gene_of, tissues, params
+    )
+    credible_sets = []
+    for tissue, cell_type in tissues.items():
+        expected = variants.gene_expression_per_individual(
+            elements, base_drive, in_sites, genotypes, tf_act, basal, gene_of, cell_type, params
+        )
+        allpairs, significant = variants.eqtl_tables(
+            expected, genotypes, first_tss, CIS_WINDOW[scale], rng
+        )
+        write_gzip_text(
+            target(f"eqtl_{tissue}"), allpairs.to_csv(sep="\t", index=False, float_format="%.6g")
+        )
+        write_gzip_text(
+            target(f"eqtl_signif_{tissue}"),
+            significant.to_csv(sep="\t", index=False, float_format="%.6g"),
+        )
+        credible_sets.append(variants.fine_map(allpairs, significant, tissue, genotypes))
+    write_text(
+        target("finemapped"),
+        pd.concat(credible_sets, ignore_index=True).to_csv(
+            sep="\t", index=False, float_format="%.6g"
+        ),
+    )
+    genome_length = sum(sizes.values())
+    gwas = variants.gwas_set(genotypes, effects, rng, genome_length, N_GWAS_POSITIVES[scale])
+    write_text(target("gwas_snps"), gwas.to_csv(sep="\t", index=False, float_format="%.6g"))
+    de_novo, de_novo_truth = variants.de_novo_variants(
+        chromosomes, sites, activity, motifs, N_FAMILIES[scale], rng
+    )
+    write_text(target("de_novo_variants"), de_novo.to_csv(sep="\t", index=False))
+    qtls, qtl_truth = variants.histone_qtls(
+        elements, activity, base_drive, in_sites, genotypes, tf_act, params, rng
+    )
+    for name, table in qtls.items():
+        write_gzip_text(
+            target(f"qtl_{name}"),
+            table.to_csv(sep=" ", index=False, header=False, float_format="%.6g"),
+        )
+    write_text(
+        target("truth_site_variants"), in_sites.to_csv(sep="\t", index=False, float_format="%.6g")
+    )
+    write_text(
+        target("truth_eqtl_effects"), effects.to_csv(sep="\t", index=False, float_format="%.6g")
+    )
+    write_text(target("truth_de_novo"), de_novo_truth.to_csv(sep="\t", index=False))
+    write_text(
+        target("truth_qtl_sources"), qtl_truth.to_csv(sep="\t", index=False, float_format="%.6g")
+    )
 
 
 def _artifact_regions(chromosomes, rng: np.random.Generator) -> list[tuple]:

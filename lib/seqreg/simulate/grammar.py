@@ -53,6 +53,8 @@ CELL_TYPE_PROFILES: dict[str, dict[str, float]] = {
     "lymphoblastoid": {"SPI1": 0.3, "POU2F2": 1.0, "IRF1": 0.9, "RUNX1": 0.8, "ETS1": 0.9, "CEBPB": 0.05, "GATA1": 0.0},
     "monocyte": {"SPI1": 1.0, "CEBPB": 1.0, "IRF1": 0.8, "RUNX1": 0.6, "POU2F2": 0.1, "GATA1": 0.0},
     "erythroid": {"GATA1": 1.0, "RUNX1": 0.5, "SPI1": 0.1, "IRF1": 0.1, "ETS1": 0.3, "POU2F2": 0.0, "CEBPB": 0.0},
+    "neutrophil": {"SPI1": 0.9, "CEBPB": 1.0, "RUNX1": 0.6, "IRF1": 0.4, "ETS1": 0.4, "POU2F2": 0.0, "GATA1": 0.0},
+    "t_cell": {"RUNX1": 1.0, "ETS1": 1.0, "IRF1": 0.6, "SPI1": 0.05, "CEBPB": 0.0, "POU2F2": 0.2, "GATA1": 0.0},
 }  # fmt: skip
 
 UBIQUITOUS = {"CTCF": 0.9, "YY1": 0.8}
@@ -316,10 +318,10 @@ def _enhancer_distance(rng: np.random.Generator) -> int:
 
 
 # -- activity and expression -------------------------------------------------------------
-def element_activity(
+def element_drive(
     elements: pd.DataFrame, sites: pd.DataFrame, tf_act: pd.DataFrame, params: GrammarParams
 ) -> pd.DataFrame:
-    """Activity in [0, 1] of every element (rows) in every cell type (columns)."""
+    """Drive of every element (rows) in every cell type (columns): the summed site inputs."""
     cell_types = list(tf_act.columns)
     drive = pd.DataFrame(0.0, index=elements["element_id"], columns=cell_types)
     if len(sites):
@@ -343,12 +345,27 @@ def element_activity(
             drive.loc[group["element_id"].iloc[0]] += (
                 bonus * np.minimum(tf_act.loc[a], tf_act.loc[b]).to_numpy()
             )
-    kinds = elements.set_index("element_id")["kind"]
-    threshold = kinds.map(params.thresholds).to_numpy()[:, None]
-    islands = elements.set_index("element_id")["cpg_island"].astype(bool).to_numpy()[:, None]
-    threshold = threshold - params.cpg_island_shift * islands
+    return drive
+
+
+def activity_from_drive(
+    drive: pd.DataFrame, elements: pd.DataFrame, params: GrammarParams
+) -> pd.DataFrame:
+    """Logistic activity of elements given their drive (any columns: cell types, haplotypes)."""
+    info = elements.set_index("element_id").loc[drive.index]
+    threshold = info["kind"].map(params.thresholds).to_numpy()[:, None]
+    threshold = (
+        threshold - params.cpg_island_shift * info["cpg_island"].astype(bool).to_numpy()[:, None]
+    )
     activity = 1 / (1 + np.exp(-params.slope * (drive.to_numpy() - threshold)))
-    return pd.DataFrame(activity, index=drive.index, columns=cell_types)
+    return pd.DataFrame(activity, index=drive.index, columns=drive.columns)
+
+
+def element_activity(
+    elements: pd.DataFrame, sites: pd.DataFrame, tf_act: pd.DataFrame, params: GrammarParams
+) -> pd.DataFrame:
+    """Activity in [0, 1] of every element (rows) in every cell type (columns)."""
+    return activity_from_drive(element_drive(elements, sites, tf_act, params), elements, params)
 
 
 def transcript_expression(

@@ -1,0 +1,89 @@
+"""Statistics shared by the analyses: association scans, multiple testing, normalisation."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bh_fdr(pvalues: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), same shape as ``pvalues``."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(pvalues, dtype=float)
+    flat = p.ravel()
+    q = np.full_like(flat, np.nan)
+    ok = ~np.isnan(flat)
+    if ok.any():
+        q[ok] = multipletests(flat[ok], method="fdr_bh")[1]
+    return q.reshape(p.shape)
+
+
+def inverse_normal_transform(values: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Rank-based inverse normal transform along ``axis`` (as GTEx normalises expression)."""
+    from scipy.stats import norm, rankdata
+
+    ranks = rankdata(values, axis=axis)
+    n = values.shape[axis]
+    return norm.ppf((ranks - 0.5) / n)
+
+
+def association_scan(y: np.ndarray, genotypes: np.ndarray) -> dict[str, np.ndarray]:
+    """Simple linear regression of each phenotype on each variant's dosage.
+
+    Parameters
+    ----------
+    y
+        ``(n_samples, n_phenotypes)`` phenotypes.
+    genotypes
+        ``(n_samples, n_variants)`` allele dosages (0, 1, 2).
+
+    Returns
+    -------
+    dict
+        ``slope``, ``slope_se``, ``t``, ``pval`` arrays of shape
+        ``(n_phenotypes, n_variants)``; monomorphic variants get NaN.
+    """
+    from scipy.stats import t as student_t
+
+    y = np.asarray(y, dtype=float)
+    g = np.asarray(genotypes, dtype=float)
+    n = y.shape[0]
+    yc = y - y.mean(axis=0)
+    gc = g - g.mean(axis=0)
+    sxx = (gc**2).sum(axis=0)  # per variant
+    syy = (yc**2).sum(axis=0)  # per phenotype
+    sxy = yc.T @ gc  # (phenotypes, variants)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = sxy / sxx
+        residual = syy[:, None] - slope * sxy
+        se = np.sqrt(np.clip(residual, 0, None) / (n - 2) / sxx)
+        t = slope / se
+    t[:, sxx == 0] = np.nan
+    pval = 2 * student_t.sf(np.abs(t), df=n - 2)
+    return {"slope": slope, "slope_se": se, "t": t, "pval": pval}
+
+
+def approximate_bayes_factors(z: np.ndarray, se: np.ndarray, prior_sd: float = 0.15) -> np.ndarray:
+    """Wakefield's approximate Bayes factors (log scale) for effects with z-scores and SEs."""
+    v = se**2
+    w = prior_sd**2
+    r = w / (v + w)
+    return 0.5 * (np.log(1 - r) + r * z**2)
+
+
+def credible_set(log_bf: np.ndarray, coverage: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Posterior inclusion probabilities under one causal variant, and the credible set.
+
+    Returns
+    -------
+    pip, in_set
+        PIPs (sum to 1) and a boolean mask of the smallest set reaching ``coverage``.
+    """
+    shifted = np.exp(log_bf - np.nanmax(log_bf))
+    pip = shifted / np.nansum(shifted)
+    order = np.argsort(-pip)
+    cumulative = np.cumsum(pip[order])
+    size = int(np.searchsorted(cumulative, coverage) + 1)
+    in_set = np.zeros(len(pip), dtype=bool)
+    in_set[order[:size]] = True
+    return pip, in_set
