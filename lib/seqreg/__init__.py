@@ -24,11 +24,14 @@ _SUBMODULES = (
     "motifs",
     "paths",
     "plots",
+    "qtl",
     "report",
     "run",
     "scales",
     "simulate",
+    "stats",
     "tracks",
+    "variants",
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
@@ -42,11 +45,14 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         motifs,
         paths,
         plots,
+        qtl,
         report,
         run,
         scales,
         simulate,
+        stats,
         tracks,
+        variants,
     )
 
 

@@ -13,8 +13,13 @@ manifest's seed and scale it writes, in real file formats:
 - one bigWig per manifest track (DNase/ATAC, H3K27ac, H3K4me1, stranded CAGE, TF ChIP)
   at 32 bp, a TF expression table, regulatory annotations for one lymphoblastoid-like
   cell type, and the track table;
+- msprime genotypes (VCF + tabix) and, from variants that change planted sites,
+  GTEx-style eQTL tables, a GWAS-like SNP set, fine-mapped credible sets, de novo
+  variants of quartet families and BLUEPRINT-style histone QTLs
+  (:mod:`seqreg.simulate.population`, :mod:`seqreg.simulate.variants`);
 - the planted truth under ``truth/`` (elements, sites, activities, expression, links,
-  parameters, noise-free expected signal), which analyses read only to score recovery.
+  parameters, noise-free expected signal, variant effects), which analyses read only
+  to score recovery.
 
 The model is described in :mod:`seqreg.simulate.grammar` (regulation) and
 :mod:`seqreg.simulate.signal` (assays); the README's chapter on the synthetic dataset
