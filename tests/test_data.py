@@ -218,12 +218,17 @@ def test_missing_local_file_is_named(tmp_path):
         prepare(manifest_file, "smoke", tmp_path / "data", progress=False)
 
 
+def test_chromosome_aliases_are_accepted(tmp_path):
+    src = _sources(tmp_path, bigwig_names=("1", "2"))  # the track says 1, the FASTA chr1
+    prepare(_manifest(tmp_path, src), "smoke", tmp_path / "data", progress=False)
+
+
 def test_chromosome_naming_mismatch_names_both_files(tmp_path):
-    src = _sources(tmp_path, bigwig_names=("1", "2"))
+    src = _sources(tmp_path, bigwig_names=("scaffold_1", "scaffold_2"))
     with pytest.raises(InputFileError) as caught:
         prepare(_manifest(tmp_path, src), "smoke", tmp_path / "data", progress=False)
     text = str(caught.value)
-    assert "t.bw" in text and "g.fa" in text and "'chr1' vs '1'" in text
+    assert "t.bw" in text and "g.fa" in text and "'scaffold_1'" in text
 
 
 def test_chromosome_length_mismatch_is_reported(tmp_path):

@@ -324,6 +324,15 @@ def check_consistency(manifest: Manifest) -> None:
 def _compare_sizes(
     path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False
 ) -> None:
+    from .tracks import chrom_alias
+
+    if (
+        not require_all
+    ):  # a track may spell chromosomes the other way (chr1 vs 1): readers alias them
+        sizes = {
+            c if c in reference or chrom_alias(c) not in reference else chrom_alias(c): n
+            for c, n in sizes.items()
+        }
     unknown = [c for c in sizes if c not in reference]
     if unknown:
         alias = ""

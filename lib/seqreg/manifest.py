@@ -136,7 +136,7 @@ _ROLE_FORMATS: dict[str, tuple[str, ...]] = {
 #: roles that belong to one genome; ``genome`` defaults to the only genome when omitted
 _GENOME_ROLES = ("genome_fasta", "genome_index", "chrom_sizes", "gaps", "blacklist", "unmappable",
                  "mappability", "gene_annotation", "tss", "track")  # fmt: skip
-_SUM_STATS = ("sum", "mean", "max", "median")
+_SUM_STATS = ("sum", "mean", "max", "median", "sum_sqrt", "mean_sqrt")
 _STRANDS = ("+", "-", ".")
 
 

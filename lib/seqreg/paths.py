@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-OUTPUT_KINDS = ("notebooks", "figures", "tables", "metrics", "models")
+OUTPUT_KINDS = ("notebooks", "figures", "tables", "metrics", "models", "data")
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -44,7 +44,8 @@ def output_dirs(
     -------
     dict
         ``{"base": ..., "notebooks": ..., "figures": ..., "tables": ..., "metrics": ...,
-        "models": ...}``, every directory created.
+        "models": ..., "data": ...}`` (``data``: derived data such as the training store),
+        every directory created.
     """
     if output_dir:
         base = Path(output_dir)

@@ -233,3 +233,49 @@ def locus(
     axes[-1].set_xlabel(f"{chrom} position (bp)")
     fig.tight_layout(h_pad=0.2)
     return fig
+
+
+def split_summary(windows, title: str = "Windows per split"):
+    """Bar plot of windows per split and a histogram of their unmappable fraction."""
+    plt = _plt()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.5, 3.0))
+    counts = windows["split"].value_counts().reindex(["train", "valid", "test"]).fillna(0)
+    left.bar(counts.index, counts.to_numpy(), color=["#4c72b0", "#dd8452", "#55a868"])
+    for x, count in enumerate(counts.to_numpy()):
+        left.text(x, count, f"{int(count)}", ha="center", va="bottom", fontsize=8)
+    left.set_ylabel("windows")
+    left.set_title(title)
+    right.hist(windows["unmappable_fraction"], bins=30, color="#8172b3")
+    right.set_xlabel("fraction of window unmappable")
+    right.set_ylabel("windows")
+    right.set_title("Masked sequence per kept window")
+    for ax in (left, right):
+        ax.spines[["right", "top"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def clipping_effect(before: dict[str, np.ndarray], after: dict[str, np.ndarray]):
+    """Per-track histograms of binned targets before and after clipping (log1p scale)."""
+    plt = _plt()
+    n = len(before)
+    fig, axes = plt.subplots(1, n, figsize=(3.2 * n, 2.8), squeeze=False)
+    for ax, track in zip(axes[0], before, strict=True):
+        bins = np.linspace(0, np.log1p(max(before[track].max(), 1)), 40)
+        ax.hist(np.log1p(before[track].ravel()), bins=bins, color="0.6", label="before")
+        ax.hist(
+            np.log1p(after[track].ravel()),
+            bins=bins,
+            histtype="step",
+            color="#c44e52",
+            lw=1.5,
+            label="after",
+        )
+        ax.set_yscale("log")
+        ax.set_title(track, fontsize=9)
+        ax.set_xlabel("log1p(binned target)")
+        ax.spines[["right", "top"]].set_visible(False)
+    axes[0][0].set_ylabel("bins")
+    axes[0][0].legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -14,6 +14,13 @@ Scale = Literal["smoke", "demo", "paper"]
 SCALES: tuple[str, ...] = ("smoke", "demo", "paper")
 
 _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "preprocess": {
+        # windows of seq_length every stride bp (2019: half overlap + 63 bp), 128-bp bins,
+        # crop_bp trimmed from each end of the targets (2019 crops 64 of 1024 bins per side)
+        "smoke": {"seq_length": 4096, "pool_width": 128, "stride": 4096, "crop_bp": 256},
+        "demo": {"seq_length": 16384, "pool_width": 128, "stride": 8192 + 63, "crop_bp": 1024},
+        "paper": {"seq_length": 131072, "pool_width": 128, "stride": 65536 + 63, "crop_bp": 8192},
+    },
     "data_qc": {
         # chromosomes read for track QC (None = all) and values sampled per track
         "smoke": {"max_chromosomes": None, "values_per_track": 20_000},

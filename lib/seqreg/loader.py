@@ -1,0 +1,138 @@
+"""Batches from a training store for Keras: ``TrainingData`` is a ``keras.utils.PyDataset``,
+so it works on every Keras backend and can load batches in parallel workers.
+
+Augmentation (training only, as in Basenji): with probability 1/2 a window is
+reverse-complemented (sequence reversed and complemented, targets reversed along bins,
+and the two strands of each stranded pair swapped); and the sequence is shifted by up to
+``max_shift`` bases (positions shifted in are N), which moves the sequence relative to
+the bins without moving the targets.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .dataset import SPLITS
+
+
+def strand_swap_order(tracks: list[dict]) -> np.ndarray:
+    """Track permutation that swaps each stranded track with its pair (others stay)."""
+    index = {t["id"]: i for i, t in enumerate(tracks)}
+    order = np.arange(len(tracks))
+    for i, track in enumerate(tracks):
+        mate = track.get("strand_pair")
+        if mate and mate in index:
+            order[i] = index[mate]
+    return order
+
+
+def one_hot_codes(codes: np.ndarray) -> np.ndarray:
+    """``(..., length)`` uint8 codes (A=0 C=1 G=2 T=3 N=4) to ``(..., length, 4)`` float32."""
+    eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32)])
+    return eye[codes]
+
+
+def reverse_complement(
+    onehot: np.ndarray, targets: np.ndarray, swap: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reverse-complement ``(batch, length, 4)`` sequences and ``(batch, bins, tracks)`` targets."""
+    return onehot[:, ::-1, ::-1], targets[:, ::-1][:, :, swap]
+
+
+def shift_sequences(onehot: np.ndarray, shifts: np.ndarray) -> np.ndarray:
+    """Shift each sequence right (positive) or left by its shift, filling with N (zeros)."""
+    out = np.zeros_like(onehot)
+    length = onehot.shape[1]
+    for row, shift in enumerate(shifts):
+        if shift > 0:
+            out[row, shift:] = onehot[row, : length - shift]
+        elif shift < 0:
+            out[row, :shift] = onehot[row, -shift:]
+        else:
+            out[row] = onehot[row]
+    return out
+
+
+class TrainingData(keras.utils.PyDataset):
+    """Batches ``(one-hot sequences, targets)`` of one split of a store.
+
+    Parameters
+    ----------
+    store
+        Path of an HDF5 store written by :func:`seqreg.dataset.build_store`.
+    split
+        ``train``, ``valid`` or ``test``.
+    batch_size
+        Windows per batch (the last batch may be smaller).
+    augment
+        Reverse-complement and shift (use for training only).
+    shuffle
+        Shuffle windows every epoch.
+    max_shift
+        Largest shift, in bases, when augmenting (Basenji: 3).
+    seed
+        Seeds shuffling and augmentation.
+    **kwargs
+        ``workers``, ``use_multiprocessing``, ``max_queue_size`` of ``PyDataset``.
+    """
+
+    def __init__(self, store: str | Path, split: str = "train", batch_size: int = 8, augment: bool = False,
+                 shuffle: bool = False, max_shift: int = 3, seed: int = 0, **kwargs):  # fmt: skip
+        import h5py
+
+        super().__init__(**kwargs)
+        if split not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+        self.store = str(store)
+        with h5py.File(self.store, "r") as h5:
+            splits = h5["split"].asstr()[:]
+            self.tracks = json.loads(h5.attrs["tracks"])
+        self.indices = np.flatnonzero(splits == split)
+        if not len(self.indices):
+            raise ValueError(f"{store}: the store has no {split!r} windows")
+        self.batch_size, self.augment, self.shuffle, self.max_shift = (
+            batch_size,
+            augment,
+            shuffle,
+            max_shift,
+        )
+        self.swap = strand_swap_order(self.tracks)
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(self.indices) if shuffle else self.indices
+        self._h5 = None
+
+    def __len__(self) -> int:
+        return -(-len(self.indices) // self.batch_size)
+
+    def _file(self):
+        import h5py
+
+        if self._h5 is None:  # opened lazily, once per worker
+            self._h5 = h5py.File(self.store, "r")
+        return self._h5
+
+    def __getitem__(self, batch: int):
+        rows = np.sort(self.order[batch * self.batch_size : (batch + 1) * self.batch_size])
+        h5 = self._file()
+        onehot = one_hot_codes(h5["sequences"][rows])
+        targets = h5["targets"][rows].astype(np.float32)
+        if self.augment:
+            rng = np.random.default_rng([int(self.rng.integers(2**31)), batch])
+            flip = rng.random(len(rows)) < 0.5
+            if flip.any():
+                onehot[flip], targets[flip] = reverse_complement(
+                    onehot[flip], targets[flip], self.swap
+                )
+            if self.max_shift:
+                onehot = shift_sequences(
+                    onehot, rng.integers(-self.max_shift, self.max_shift + 1, len(rows))
+                )
+        return onehot, targets
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(self.indices)
