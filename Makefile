@@ -35,7 +35,7 @@ EXECUTED := $(NOTEBOOKS:notebooks/%=$(OUT)/notebooks/%)
 LIB := $(shell find lib/seqreg -name '*.py' -not -path '*/__pycache__/*')
 RUN_ARGS := --dataset $(DATASET) --scale $(SCALE) --seed $(SEED) --data-root $(DATA_ROOT) --output-dir $(OUT)
 
-.PHONY: all env data test lint bench report lab clean distclean help bedtools FORCE
+.PHONY: all env data test lint bench report lab clean distclean help programs FORCE
 
 all: $(EXECUTED)
 	@echo "All notebooks are current in $(OUT)/notebooks ('make report' renders them as HTML)."
@@ -43,7 +43,7 @@ all: $(EXECUTED)
 help:
 	@echo "make all        environment, data, then every notebook in order (DATASET, SCALE, SEED)"
 	@echo "make test       ruff + pytest, including a smoke run of every notebook"
-	@echo "make env        the virtual environment in $(VENV) (from pyproject.toml) and bedtools"
+	@echo "make env        the virtual environment in $(VENV) (from pyproject.toml), bedtools and bowtie2"
 	@echo "make data       generate or download and verify DATASET at SCALE"
 	@echo "make bench      run the benchmark scripts in benchmarks/"
 	@echo "make report     HTML of the executed notebooks and an index of every figure"
@@ -57,7 +57,7 @@ $(ENV_STAMP): pyproject.toml
 	@test -n "$(PYTHON)" || { echo "error: no python3.11 or python3 on PATH; install Python 3.11" >&2; exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
 	  { echo "error: $(PYTHON) is Python $$($(PYTHON) -c 'import platform; print(platform.python_version())'); this project needs 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
-	$(MAKE) --no-print-directory bedtools
+	$(MAKE) --no-print-directory programs
 	@# an environment built by another Python is rebuilt
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -66,19 +66,19 @@ $(ENV_STAMP): pyproject.toml
 	$(PY) -m seqreg.run --install-kernel
 	touch $@
 
-# bedtools is a program, not a Python package: use the one on PATH, else install
-# Debian's package when running as root with apt, else say how to get it.
-bedtools:
-	@if command -v bedtools >/dev/null 2>&1; then \
-	  echo "bedtools: $$(bedtools --version)"; \
+# bedtools and bowtie2 are programs, not Python packages: use the ones on PATH, else
+# install Debian's packages when running as root with apt, else say how to get them.
+PROGRAMS := bedtools bowtie2
+programs:
+	@missing=""; for p in $(PROGRAMS); do command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then \
+	  echo "programs: $$(bedtools --version), bowtie2 $$(bowtie2 --version 2>/dev/null | head -1 | awk '{print $$NF}')"; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "bedtools: installing Debian's package"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bedtools >/dev/null \
-	    && echo "bedtools: $$(bedtools --version)"; \
+	  echo "installing Debian's packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	else \
-	  echo "error: bedtools is not on PATH. Install it with 'sudo apt-get install bedtools'" \
-	       "(Debian/Ubuntu), 'conda install -c bioconda bedtools', or 'brew install bedtools'," \
-	       "then run make again." >&2; \
+	  echo "error: not on PATH:$$missing. Install with 'sudo apt-get install$$missing' (Debian/Ubuntu)," \
+	       "'conda install -c bioconda$$missing', or 'brew install$$missing', then run make again." >&2; \
 	  exit 1; \
 	fi
 

@@ -43,3 +43,29 @@ def test_notebook_runs_at_smoke_scale(notebook, smoke_data_root, tmp_path_factor
     assert final.exists()
     metrics = json.loads((out / "metrics" / f"{notebook.stem}.json").read_text())
     assert metrics["dataset"] == "synthetic" and metrics["scale"] == "smoke"
+    for check in EXPECTATIONS.get(notebook.stem, []):
+        assert check(metrics), (notebook.stem, metrics)
+
+
+#: what each notebook's metrics must show on the synthetic data (scored against planted truth)
+EXPECTATIONS = {
+    "00_data_qc": [
+        lambda m: m["n_fraction_max_abs_error"] < 1e-9,
+        lambda m: (
+            m["nan_fraction_max_abs_error"] < 1e-9 and m["zero_fraction_max_abs_error"] < 1e-9
+        ),
+    ],
+    "01_preprocess": [
+        lambda m: (
+            m["cross_split_overlaps"] == 0
+            and min(m[f"windows_{s}"] for s in ("train", "valid", "test")) > 0
+        ),
+        # EM and GC correction each beat raw coverage against the noise-free truth
+        lambda m: m["coverage_r_genome_wide_em"] > m["coverage_r_genome_wide_raw"],
+        lambda m: m["coverage_r_genome_wide_em_gc"] > m["coverage_r_genome_wide_raw"],
+        lambda m: m["coverage_r_duplicated_segments_em"] > m["coverage_r_duplicated_segments_raw"],
+        lambda m: (
+            m["coverage_r_duplicated_segments_em_gc"] > m["coverage_r_duplicated_segments_raw"]
+        ),
+    ],
+}

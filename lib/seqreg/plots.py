@@ -279,3 +279,25 @@ def clipping_effect(before: dict[str, np.ndarray], after: dict[str, np.ndarray])
     axes[0][0].legend(frameon=False, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def coverage_comparison(table):
+    """Grouped bars: correlation with the truth per coverage method (rows) and region (columns)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5.5, 3.0))
+    methods, regions = list(table.index), list(table.columns)
+    width = 0.8 / len(regions)
+    for k, region in enumerate(regions):
+        positions = np.arange(len(methods)) + k * width
+        ax.bar(positions, table[region], width=width, label=region)
+        for x, value in zip(positions, table[region], strict=True):
+            ax.text(x, value, f"{value:.3f}", ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(np.arange(len(methods)) + width * (len(regions) - 1) / 2, methods)
+    low = float(np.nanmin(table.to_numpy()))
+    ax.set_ylim(max(0.0, low - 0.1), 1.0)
+    ax.set_ylabel("Pearson r with noise-free truth")
+    ax.set_title("Coverage from aligned reads")
+    ax.legend(frameon=False, fontsize=8)
+    ax.spines[["right", "top"]].set_visible(False)
+    fig.tight_layout()
+    return fig

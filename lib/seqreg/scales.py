@@ -14,6 +14,12 @@ Scale = Literal["smoke", "demo", "paper"]
 SCALES: tuple[str, ...] = ("smoke", "demo", "paper")
 
 _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "coverage": {
+        # reads simulated from one synthetic DNase track for the BAM-to-coverage comparison
+        "smoke": {"n_reads": 300_000},
+        "demo": {"n_reads": 2_000_000},
+        "paper": {"n_reads": 20_000_000},
+    },
     "preprocess": {
         # windows of seq_length every stride bp (2019: half overlap + 63 bp), 128-bp bins,
         # crop_bp trimmed from each end of the targets (2019 crops 64 of 1024 bins per side)

@@ -131,6 +131,8 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
 
     # -- tracks ---------------------------------------------------------------------------
     contexts = _contexts(chromosomes, elements, sites, genes, artifacts)
+    read_source_track = f"dnase_{annotated}"
+    read_source: dict[str, np.ndarray] = {}
     replicate_index: dict[str, int] = {}
     expected_store: dict[str, np.ndarray] = {}
     truth_nan: dict[str, dict[str, float]] = {}
@@ -160,6 +162,12 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
                 depth,
                 gc_curve,
             )
+            if track.id == read_source_track:
+                biology = signal.expected_signal(*args)
+                read_source[f"origin/{ctx.name}"] = signal.read_origin(
+                    biology, ctx, track.assay, depth, gc_curve
+                )
+                read_source[f"truth/{ctx.name}"] = (biology * depth).astype(np.float32)
             counts = signal.add_noise(observed, model.dispersion, rng)
             counts[ctx.gap_bins] = np.nan
             for _ in range(missing_stretches):
@@ -208,6 +216,10 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     )
     with atomic_path(target("truth_expected")) as tmp, open(tmp, "wb") as handle:
         np.savez(handle, **expected_store)
+    with atomic_path(target("truth_read_source")) as tmp, open(tmp, "wb") as handle:
+        np.savez(
+            handle, track=np.array(read_source_track), bin_size=np.array(BIN_SIZE), **read_source
+        )
 
 
 def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,

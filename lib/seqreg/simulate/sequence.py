@@ -185,11 +185,13 @@ def _duplicate(source: Chromosome, target: Chromosome, rng: np.random.Generator)
             (source is not target or abs(src - dst) > size)
             and source.is_free(src, src + size)
             and target.is_free(dst, dst + size)
+            and not _overlaps(source.duplications, src, src + size)
+            and not _overlaps(target.duplications, dst, dst + size)
         ):
             target.seq[dst : dst + size] = mutate(source.seq[src : src + size], 0.01, rng)
-            source.occupy(src, src + size)
-            target.occupy(dst, dst + size)
-            # both copies are hard to map uniquely
+            # Not reserved: genes and elements may later land in one copy, so the copies'
+            # signals differ, as for real segmental duplications. Both copies are hard to
+            # map uniquely.
             source.duplications.append((src, src + size, target.name, dst))
             target.duplications.append((dst, dst + size, source.name, src))
             return

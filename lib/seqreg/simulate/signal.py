@@ -173,6 +173,26 @@ def apply_biases(
     return expected
 
 
+#: strength of the library (PCR) GC bias of simulated reads, relative to the track's curve
+READ_GC_STRENGTH = 3.0
+
+
+def read_origin(
+    biology: np.ndarray, ctx: ChromContext, assay: str, depth: float, gc_curve
+) -> np.ndarray:
+    """Where a track's reads come from, per bin: biology, a library GC bias (the track's
+    curve, ``READ_GC_STRENGTH`` times as strong: PCR bias of a few fold between 30% and
+    60% GC) and depth, before any mapping (reads come from both copies of a duplication)
+    and without blacklist artifacts."""
+    model, _ = assay_model(assay)
+    slope, curvature = gc_curve
+    gc = ctx.gc - 0.41
+    strength = model.gc_strength * READ_GC_STRENGTH
+    origin = biology * np.exp(strength * (slope * gc - curvature * gc**2)) * depth
+    origin[ctx.gap_bins] = 0.0
+    return origin.astype(np.float32)
+
+
 def add_noise(expected: np.ndarray, dispersion: float, rng: np.random.Generator) -> np.ndarray:
     """Negative binomial counts with mean ``expected`` (a gamma-Poisson mixture)."""
     shape = 1.0 / dispersion

@@ -1,0 +1,206 @@
+"""From aligned reads to coverage: the Basenji ``bam_cov`` method.
+
+1. Align reads reporting up to ``k`` alignments each (bowtie2 ``-k``).
+2. Unique reads add their weight at their alignment; a multi-mapping read starts with
+   weight ``1/k`` at each of its ``k`` alignments.
+3. EM: smooth the current coverage with a Gaussian (sigma 32 bp), give each multi-mapping
+   read's alignments weights proportional to the smoothed coverage there, and repeat.
+4. GC correction: a cubic polynomial of log2 coverage on Gaussian-weighted GC content,
+   fitted across bins; the fitted trend is divided out and the residual coverage kept.
+
+Coverage is accumulated at read midpoints and reported per bin as reads x read length
+(the per-base coverage summed over the bin, as a bigWig of coverage would give).
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputFileError
+
+
+def require_program(name: str) -> str:
+    """Path of an external program, or a clear error saying how to install it."""
+    path = shutil.which(name)
+    if path is None:
+        raise FileNotFoundError(
+            f"the program {name!r} is not on PATH; `make env` installs it on Debian/Ubuntu as root, "
+            f"otherwise install it (apt-get install {name}, or conda install -c bioconda {name})"
+        )
+    return path
+
+
+def align_bowtie2(fasta: str | Path, reads: str | Path, workdir: str | Path, max_alignments: int = 10,
+                  threads: int = 2) -> Path:  # fmt: skip
+    """Index ``fasta`` and align single-end ``reads`` with bowtie2, reporting up to
+    ``max_alignments`` per read; returns the SAM path (alignments of a read are adjacent)."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    index = workdir / "genome"
+    subprocess.run([require_program("bowtie2-build"), "--threads", str(threads), "-q", str(fasta), str(index)],
+                   check=True, capture_output=True)  # fmt: skip
+    sam = workdir / "alignments.sam"
+    subprocess.run([require_program("bowtie2"), "-p", str(threads), "-k", str(max_alignments), "--no-unal",
+                    "-x", str(index), "-U", str(reads), "-S", str(sam)], check=True, capture_output=True)  # fmt: skip
+    return sam
+
+
+def read_alignments(path: str | Path) -> pd.DataFrame:
+    """Alignments of a SAM/BAM file: ``read``, ``chrom``, ``midpoint``, ``primary``, ``length``."""
+    import pysam
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such alignment file")
+    rows = []
+    with pysam.AlignmentFile(str(path), "r" if path.suffix == ".sam" else "rb") as handle:
+        for aln in handle:
+            if aln.is_unmapped:
+                continue
+            rows.append((aln.query_name, aln.reference_name, aln.reference_start,
+                         not aln.is_secondary, aln.reference_end - aln.reference_start))  # fmt: skip
+    return pd.DataFrame(rows, columns=["read", "chrom", "midpoint", "primary", "length"])
+
+
+def _binned(
+    alignments: pd.DataFrame, weights: np.ndarray, sizes: dict[str, int], bin_size: int
+) -> dict:
+    out = {}
+    for chrom, length in sizes.items():
+        on = (alignments["chrom"] == chrom).to_numpy()
+        bins = alignments["midpoint"].to_numpy()[on] // bin_size
+        out[chrom] = np.bincount(bins, weights=weights[on] * alignments["length"].to_numpy()[on],
+                                 minlength=-(-length // bin_size))[: -(-length // bin_size)]  # fmt: skip
+    return out
+
+
+def coverage_from_alignments(
+    alignments: pd.DataFrame,
+    chrom_sizes: dict[str, int],
+    bin_size: int = 32,
+    em_iterations: int = 0,
+    sigma: float = 32.0,
+) -> dict[str, np.ndarray]:
+    """Binned coverage. ``em_iterations=0`` counts each read once at its primary alignment;
+    otherwise multi-mapping reads are distributed by that many EM iterations."""
+    from scipy.ndimage import gaussian_filter1d
+
+    if em_iterations == 0:
+        primary = alignments["primary"].to_numpy()
+        return _binned(
+            alignments[primary].reset_index(drop=True),
+            np.ones(int(primary.sum())),
+            chrom_sizes,
+            bin_size,
+        )
+    read_codes, _ = pd.factorize(alignments["read"])
+    counts = np.bincount(read_codes)
+    weights = 1.0 / counts[read_codes]
+    multi = counts[read_codes] > 1
+    fine = 8  # EM resolution in bp
+    for _ in range(em_iterations):
+        smoothed = {}
+        for chrom, length in chrom_sizes.items():
+            on = (alignments["chrom"] == chrom).to_numpy()
+            density = np.bincount(alignments["midpoint"].to_numpy()[on] // fine, weights=weights[on],
+                                  minlength=-(-length // fine))  # fmt: skip
+            smoothed[chrom] = gaussian_filter1d(density, sigma / fine)
+        level = np.array(
+            [
+                smoothed[c][m // fine]
+                for c, m in zip(alignments["chrom"], alignments["midpoint"], strict=True)
+            ]
+        )
+        level = np.maximum(level, 1e-6)
+        totals = np.bincount(read_codes, weights=level)
+        weights = np.where(multi, level / totals[read_codes], weights)
+    return _binned(alignments, weights, chrom_sizes, bin_size)
+
+
+def gc_content(sequence: bytes, bin_size: int, sigma: float = 16.0) -> np.ndarray:
+    """Gaussian-weighted GC fraction around each bin centre (N bases left out)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    codes = np.frombuffer(sequence.upper(), dtype=np.uint8)
+    gc = ((codes == ord("G")) | (codes == ord("C"))).astype(float)
+    known = (codes != ord("N")).astype(float)
+    smooth_gc = gaussian_filter1d(gc, sigma)
+    smooth_known = gaussian_filter1d(known, sigma)
+    centres = np.minimum(
+        np.arange(-(-len(codes) // bin_size)) * bin_size + bin_size // 2, len(codes) - 1
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(
+            smooth_known[centres] > 0.5, smooth_gc[centres] / smooth_known[centres], np.nan
+        )
+
+
+def gc_correct(
+    coverage: dict[str, np.ndarray], gc: dict[str, np.ndarray], degree: int = 3, n_strata: int = 25
+):
+    """Divide out a polynomial trend of log2 coverage on GC; returns corrected coverage and
+    the fitted coefficients.
+
+    Bins are stratified by GC (quantiles, 1st to 99th percentile); the cubic is fitted,
+    weighted by stratum size, to the log2 of each stratum's median coverage: medians
+    follow the background, so peaks (biology, often GC-rich at promoters) do not bend the
+    fit. Outside the fitted GC range the trend is held at its end values.
+    """
+    x = np.concatenate([gc[c] for c in coverage])
+    y = np.concatenate([coverage[c] for c in coverage])
+    ok = np.isfinite(x)
+    x, y = x[ok], y[ok]
+    low, high = np.quantile(x, [0.01, 0.99])
+    edges = np.unique(np.quantile(x[(x >= low) & (x <= high)], np.linspace(0, 1, n_strata + 1)))
+    stratum = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
+    inside = (x >= low) & (x <= high)
+    centres, levels, sizes = [], [], []
+    for k in range(len(edges) - 1):
+        members = inside & (stratum == k)
+        median = np.median(y[members]) if members.sum() >= 20 else 0.0
+        if median > 0:
+            centres.append(x[members].mean())
+            levels.append(np.log2(median))
+            sizes.append(int(members.sum()))
+    if len(centres) < degree + 1:
+        raise ValueError("too little coverage to fit a GC trend")
+    coefficients = np.polyfit(centres, levels, degree, w=np.sqrt(sizes))
+    centre = np.average(np.polyval(coefficients, centres), weights=sizes)
+    corrected = {}
+    for chrom, values in coverage.items():
+        clipped = np.clip(
+            np.nan_to_num(gc[chrom], nan=float(np.mean(x))), min(centres), max(centres)
+        )
+        corrected[chrom] = values * np.exp2(centre - np.polyval(coefficients, clipped))
+    return corrected, coefficients
+
+
+def bam_coverage(
+    alignments_path: str | Path,
+    fasta: str | Path,
+    bin_size: int = 32,
+    em_iterations: int = 5,
+    sigma: float = 32.0,
+) -> dict[str, dict[str, np.ndarray]]:
+    """Coverage of an alignment file three ways: ``raw`` (primary alignments only),
+    ``em`` (multi-mapping reads distributed by EM) and ``em_gc`` (EM, then GC-corrected).
+
+    Returns ``{method: {chrom: per-bin coverage}}`` for the chromosomes of ``fasta``.
+    """
+    import pyfaidx
+
+    from .genome import read_chrom_sizes
+
+    alignments = read_alignments(alignments_path)
+    sizes = read_chrom_sizes(f"{fasta}.fai")
+    raw = coverage_from_alignments(alignments, sizes, bin_size, 0)
+    em = coverage_from_alignments(alignments, sizes, bin_size, em_iterations, sigma)
+    with pyfaidx.Fasta(str(fasta), as_raw=True) as fa:
+        gc = {chrom: gc_content(fa[chrom][:].encode(), bin_size) for chrom in sizes}
+    em_gc, _ = gc_correct(em, gc)
+    return {"raw": raw, "em": em, "em_gc": em_gc}

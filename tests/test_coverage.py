@@ -1,0 +1,55 @@
+"""BAM to coverage: EM for multi-mapping reads and GC correction, on hand-made inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seqreg import coverage
+
+
+def toy_alignments() -> pd.DataFrame:
+    rows = [(f"u{i}", "chr1", 1000 + i, True, 50) for i in range(20)]  # unique reads at 1 kb
+    for i in range(20):  # reads from a duplicated segment: equally good at 1 kb and 5 kb
+        rows.append((f"m{i}", "chr1", 1010, i % 2 == 0, 50))
+        rows.append((f"m{i}", "chr1", 5010, i % 2 == 1, 50))
+    return pd.DataFrame(rows, columns=["read", "chrom", "midpoint", "primary", "length"])
+
+
+def test_em_moves_multi_mapping_reads_to_the_supported_copy():
+    alignments = toy_alignments()
+    sizes = {"chr1": 8000}
+    raw = coverage.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=0)["chr1"]
+    em = coverage.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=10)["chr1"]
+    near_1kb, near_5kb = (
+        slice(1000 // 32 - 2, 1000 // 32 + 3),
+        slice(5010 // 32 - 2, 5010 // 32 + 3),
+    )
+    assert raw[near_5kb].sum() == 10 * 50  # primary alignments: half of the multi reads there
+    assert em[near_5kb].sum() < 0.05 * raw[near_5kb].sum()
+    assert em.sum() == pytest.approx(raw.sum())  # every read still counts once
+    assert em[near_1kb].sum() == pytest.approx(40 * 50, rel=0.01)
+
+
+def test_gc_correction_removes_a_gc_trend():
+    rng = np.random.default_rng(0)
+    gc = {"chr1": rng.uniform(0.3, 0.6, 20_000)}
+    trend = np.exp2(-20 * (gc["chr1"] - 0.5) ** 2 + 2 * gc["chr1"])
+    observed = {"chr1": 100 * trend}
+    corrected, coefficients = coverage.gc_correct(observed, gc)
+    assert np.std(np.log2(corrected["chr1"])) < 0.1 * np.std(np.log2(observed["chr1"]))
+    assert len(coefficients) == 4
+
+
+def test_gc_content_is_gaussian_weighted_and_skips_n():
+    sequence = b"A" * 200 + b"G" * 200 + b"N" * 200
+    gc = coverage.gc_content(sequence, bin_size=100, sigma=8)
+    assert gc[0] == pytest.approx(0.0, abs=1e-6) and gc[3] == pytest.approx(1.0, abs=1e-6)
+    assert np.isnan(gc[5])
+
+
+def test_missing_program_is_explained(monkeypatch):
+    monkeypatch.setattr(coverage.shutil, "which", lambda name: None)
+    with pytest.raises(FileNotFoundError, match=r"bowtie2.*not on PATH.*make env"):
+        coverage.require_program("bowtie2")
