@@ -71,14 +71,18 @@ def test_ld_decays_with_distance(demo):
     assert far < 0.03
 
 
-@pytest.mark.parametrize("tissue", list(EQTL_TISSUES))
-def test_gtex_tables_parse_with_the_published_columns(smoke_manifest, tissue):
-    allpairs = read_gtex_eqtl(smoke_manifest.entry(f"eqtl_{tissue}").local_path)
-    significant = read_gtex_eqtl(smoke_manifest.entry(f"eqtl_signif_{tissue}").local_path)
-    assert len(allpairs) > len(significant) > 0
-    assert allpairs["pval_nominal"].between(0, 1).all() and (allpairs["slope_se"] > 0).all()
-    assert (allpairs["maf"] <= 0.5).all() and (allpairs["ma_count"] <= 2 * 100).all()
-    assert allpairs["variant_id"].str.endswith("_b38").all()
+def test_gtex_tables_parse_with_the_published_columns(smoke_manifest):
+    n_significant = 0
+    for tissue in EQTL_TISSUES:
+        allpairs = read_gtex_eqtl(smoke_manifest.entry(f"eqtl_{tissue}").local_path)
+        significant = read_gtex_eqtl(smoke_manifest.entry(f"eqtl_signif_{tissue}").local_path)
+        assert len(allpairs) > len(significant)
+        assert allpairs["pval_nominal"].between(0, 1).all() and (allpairs["slope_se"] > 0).all()
+        assert (allpairs["maf"] <= 0.5).all() and (allpairs["ma_count"] <= 2 * 100).all()
+        assert allpairs["variant_id"].str.endswith("_b38").all()
+        assert (significant["pval_nominal"] <= allpairs["pval_nominal"].quantile(0.5)).all()
+        n_significant += len(significant)
+    assert n_significant > 0  # small at smoke scale; the statistics are tested at demo scale
 
 
 def test_causal_eqtls_have_higher_chi_square_than_maf_matched_variants(demo):

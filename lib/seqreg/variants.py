@@ -65,7 +65,12 @@ def read_gtex_eqtl(path: str | Path):
     Returns the columns of :data:`GTEX_EQTL_COLUMNS` (and any others) plus ``chrom``,
     ``pos`` (1-based), ``ref``, ``alt`` parsed from ``variant_id``.
     """
+    import pandas as pd
+
     table = _read_table(path, GTEX_EQTL_COLUMNS, "GTEx eQTL")
+    if table.empty:
+        return table.assign(chrom=pd.Series(dtype=str), pos=pd.Series(dtype=int), ref=pd.Series(dtype=str),
+                            alt=pd.Series(dtype=str))  # fmt: skip
     try:
         table["chrom"], table["pos"], table["ref"], table["alt"] = parse_gtex_variant_ids(
             table["variant_id"]

@@ -39,7 +39,7 @@ ASSAYS: dict[str, AssayModel] = {
     "CHIP": AssayModel("chip", 0.3, {}, (1.5, 0, 0), 0.1, 1.0, 0.1),
 }  # fmt: skip
 
-CAGE_READS_PER_UNIT = 4.0  # expected CAGE reads at a TSS per unit of expression
+CAGE_READS_PER_UNIT = 8.0  # expected CAGE reads at a TSS per unit of expression
 ERNA_FRACTION = 0.03  # bidirectional enhancer RNA relative to enhancer activity
 ANTISENSE_FRACTION = 0.05
 UNMAPPABLE_FACTOR = 0.25
