@@ -122,7 +122,7 @@ def coverage_from_alignments(
     return _binned(alignments, weights, chrom_sizes, bin_size)
 
 
-def gc_content(sequence: bytes, bin_size: int, sigma: float = 16.0) -> np.ndarray:
+def gc_content(sequence: bytes, bin_size: int, sigma: float = 8.0) -> np.ndarray:
     """Gaussian-weighted GC fraction around each bin centre (N bases left out)."""
     from scipy.ndimage import gaussian_filter1d
 
@@ -141,27 +141,30 @@ def gc_content(sequence: bytes, bin_size: int, sigma: float = 16.0) -> np.ndarra
 
 
 def gc_correct(
-    coverage: dict[str, np.ndarray], gc: dict[str, np.ndarray], degree: int = 3, n_strata: int = 25
+    coverage: dict[str, np.ndarray],
+    gc: dict[str, np.ndarray],
+    degree: int = 3,
+    n_strata: int = 25,
+    max_log2_correction: float = 3.0,
 ):
     """Divide out a polynomial trend of log2 coverage on GC; returns corrected coverage and
     the fitted coefficients.
 
-    Bins are stratified by GC (quantiles, 1st to 99th percentile); the cubic is fitted,
+    Bins are stratified by GC (quantiles over the whole range); the cubic is fitted,
     weighted by stratum size, to the log2 of each stratum's median coverage: medians
     follow the background, so peaks (biology, often GC-rich at promoters) do not bend the
-    fit. Outside the fitted GC range the trend is held at its end values.
+    fit. The correction of any bin is capped at ``max_log2_correction`` (a factor of 8 by
+    default), so the cubic cannot run away at extreme GC.
     """
     x = np.concatenate([gc[c] for c in coverage])
     y = np.concatenate([coverage[c] for c in coverage])
     ok = np.isfinite(x)
     x, y = x[ok], y[ok]
-    low, high = np.quantile(x, [0.01, 0.99])
-    edges = np.unique(np.quantile(x[(x >= low) & (x <= high)], np.linspace(0, 1, n_strata + 1)))
+    edges = np.unique(np.quantile(x, np.linspace(0, 1, n_strata + 1)))
     stratum = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, len(edges) - 2)
-    inside = (x >= low) & (x <= high)
     centres, levels, sizes = [], [], []
     for k in range(len(edges) - 1):
-        members = inside & (stratum == k)
+        members = stratum == k
         median = np.median(y[members]) if members.sum() >= 20 else 0.0
         if median > 0:
             centres.append(x[members].mean())
@@ -173,10 +176,9 @@ def gc_correct(
     centre = np.average(np.polyval(coefficients, centres), weights=sizes)
     corrected = {}
     for chrom, values in coverage.items():
-        clipped = np.clip(
-            np.nan_to_num(gc[chrom], nan=float(np.mean(x))), min(centres), max(centres)
-        )
-        corrected[chrom] = values * np.exp2(centre - np.polyval(coefficients, clipped))
+        trend = np.polyval(coefficients, np.nan_to_num(gc[chrom], nan=float(np.mean(x))))
+        log2_factor = np.clip(centre - trend, -max_log2_correction, max_log2_correction)
+        corrected[chrom] = values * np.exp2(log2_factor)
     return corrected, coefficients
 
 

@@ -372,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("msprime").setLevel(logging.WARNING)  # per-chromosome chatter
     try:
         manifest = prepare(args.dataset, args.scale, args.data_root, progress=not args.no_progress)
     except (SeqregError, FileNotFoundError) as err:
