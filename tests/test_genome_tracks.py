@@ -79,3 +79,18 @@ def test_unreadable_bigwig_is_named(tmp_path):
     fake.write_text("not a bigwig")
     with pytest.raises(InputFileError, match=r"fake\.bw: is not a readable bigWig"):
         coverage_qc(fake)
+
+
+def test_read_bed_reads_three_columns_and_names_bad_files(tmp_path):
+    from seqreg.genome import read_bed
+
+    good = tmp_path / "regions.bed"
+    good.write_text("#header\nchr1\t10\t20\tname\nchr2\t0\t5\tx\n")
+    assert read_bed(good).values.tolist() == [["chr1", 10, 20], ["chr2", 0, 5]]
+    bad = tmp_path / "bad.bed"
+    bad.write_text("chr1\tten\t20\n")
+    with pytest.raises(InputFileError, match=r"bad\.bed: columns 2 and 3"):
+        read_bed(bad)
+    empty = tmp_path / "empty.bed"
+    empty.write_text("")
+    assert read_bed(empty).empty

@@ -254,25 +254,22 @@ def plan_windows(
         The kept windows (``chrom``, ``start``, ``end``, ``unmappable_fraction``,
         ``split``) and the number dropped for unmappable sequence.
     """
-    import pandas as pd
 
-    from .genome import gaps_from_fasta, read_chrom_sizes
+    from .genome import gaps_from_fasta, read_bed, read_chrom_sizes
 
     genome = genome or next(iter(manifest.genomes))
     fasta = manifest.path_of("genome_fasta", genome)
     sizes = read_chrom_sizes(f"{fasta}.fai")
     if manifest.has("gaps", genome) and manifest.file("gaps", genome).format == "bed":
-        table = pd.read_csv(
-            manifest.path_of("gaps", genome), sep="\t", header=None, usecols=[0, 1, 2], comment="#"
-        )
-        gaps = [tuple(row) for row in table.itertuples(index=False)]
+        gaps = [
+            tuple(row) for row in read_bed(manifest.path_of("gaps", genome)).itertuples(index=False)
+        ]
     else:
         gaps = gaps_from_fasta(fasta, min_length=spec.min_gap)
     windows = tile_windows(contigs(sizes, gaps, spec.min_gap), spec.seq_length, spec.stride)
     unmappable = None
     if manifest.has("unmappable", genome):
-        unmappable = pd.read_csv(manifest.path_of("unmappable", genome), sep="\t", header=None, usecols=[0, 1, 2],
-                                 comment="#").set_axis(["chrom", "start", "end"], axis=1)  # fmt: skip
+        unmappable = read_bed(manifest.path_of("unmappable", genome))
     windows["unmappable_fraction"] = covered_fraction(windows, unmappable)
     keep = windows["unmappable_fraction"] <= spec.max_unmappable
     windows = assign_splits(
@@ -506,14 +503,13 @@ def track_baselines(
 def _mask_regions(manifest, genome: str):
     import pandas as pd
 
+    from .genome import read_bed
+
     frames = []
     for role in ("blacklist", "unmappable"):
         for entry in manifest.files_with_role(role, genome):
             if entry.format in ("bed", "bed_gz"):
-                table = pd.read_csv(
-                    entry.local_path, sep="\t", header=None, usecols=[0, 1, 2], comment="#"
-                )
-                frames.append(table.set_axis(["chrom", "start", "end"], axis=1))
+                frames.append(read_bed(entry.local_path))
     return pd.concat(frames, ignore_index=True) if frames else None
 
 

@@ -236,3 +236,33 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
         wide.columns.name = None
         table = table.join(wide)
     return table.drop(columns=["score", "frame"]).reset_index(drop=True)
+
+
+def read_bed(path: str | Path):
+    """The first three columns of a BED file (plain or gzipped) as ``chrom``, ``start``, ``end``."""
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such BED file")
+    try:
+        table = pd.read_csv(
+            path, sep="\t", header=None, usecols=[0, 1, 2], comment="#", dtype={0: str}
+        )
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(
+            {
+                "chrom": pd.Series(dtype=str),
+                "start": pd.Series(dtype=int),
+                "end": pd.Series(dtype=int),
+            }
+        )
+    except (pd.errors.ParserError, ValueError) as err:
+        raise InputFileError(path, f"is not a readable BED file ({err})") from None
+    table.columns = ["chrom", "start", "end"]
+    if not (
+        pd.api.types.is_integer_dtype(table["start"])
+        and pd.api.types.is_integer_dtype(table["end"])
+    ):
+        raise InputFileError(path, "columns 2 and 3 (start, end) must be integers")
+    return table
