@@ -1,0 +1,90 @@
+"""Model builders: shapes, receptive fields (computed and measured) and the registry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqreg import models
+
+
+@pytest.mark.parametrize("architecture", list(models.ARCHITECTURES))
+def test_smoke_models_match_the_store_layout(architecture):
+    spec = models.ARCHITECTURES[architecture]("smoke", {"human": 5})
+    model = models.build_model(spec)
+    x = np.zeros((2, spec["seq_length"], 4), dtype="float32")
+    x[:, :, 0] = 1
+    y = np.asarray(model(x, training=False))
+    # 4096 bp in 128-bp bins, 2 bins cropped per side: the smoke store's 28 target bins
+    assert y.shape == (2, 28, 5)
+    assert (y >= 0).all()  # softplus heads
+
+
+def test_two_heads_for_two_genomes():
+    model = models.build_model(models.basenji2_spec("smoke", {"human": 5, "mouse": 3}))
+    out = model(np.zeros((1, 4096, 4), dtype="float32"), training=False)
+    assert out["human"].shape == (1, 28, 5) and out["mouse"].shape == (1, 28, 3)
+
+
+def measured_receptive_field(spec, probe_stride: int = 1) -> int:
+    """Span of input positions whose change alters the centre output bin."""
+    model = models.build_model(spec)
+    rng = np.random.default_rng(0)
+    length = spec["seq_length"]
+    x = np.eye(4, dtype="float32")[rng.integers(0, 4, length)][None]
+    base = np.asarray(model(x, training=False))[0]
+    centre = base.shape[0] // 2
+    changed = []
+    for pos in range(0, length, probe_stride):
+        mutated = x.copy()
+        mutated[0, pos] = np.roll(mutated[0, pos], 1)
+        out = np.asarray(model(mutated, training=False))[0]
+        if np.abs(out[centre] - base[centre]).max() > 1e-6:
+            changed.append(pos)
+    return changed[-1] - changed[0] + 1 if changed else 0
+
+
+def test_receptive_field_computed_equals_measured_without_pooling():
+    spec = {
+        "seq_length": 256,
+        "defaults": {"activation": "gelu", "pre_activation": True},
+        "trunk": [
+            {"name": "conv_block", "filters": 4, "kernel_size": 5},
+            {"name": "dilated_residual", "filters": 4, "repeat": 3, "rate_mult": 2.0},
+        ],
+        "heads": {"human": 1},
+    }
+    # 5 + 2 * (1 + 2 + 4) = 19
+    assert models.receptive_field(spec) == 19
+    assert measured_receptive_field(spec) == 19
+
+
+def test_receptive_field_bounds_the_measured_one_with_pooling():
+    spec = models.basenji2018_spec("smoke", {"human": 2})
+    computed = models.receptive_field(spec)
+    measured = measured_receptive_field(spec, probe_stride=16)
+    assert computed // 2 < measured <= computed + 16  # max pooling can hide some positions
+
+
+def test_more_dilated_layers_see_further():
+    fields = []
+    for repeat in (2, 4, 6):
+        spec = models.basenji2018_spec("demo", {"human": 1})
+        spec["trunk"][4]["repeat"] = repeat
+        fields.append(models.receptive_field(spec))
+    assert fields[0] < fields[1] < fields[2]
+
+
+def test_paper_scale_builds_with_the_documents_sizes():
+    spec = models.basenji2_spec("paper", {"human": 5313, "mouse": 1643})
+    model = models.build_model(spec)
+    assert model.outputs[0].shape[1:] == (896, 5313)
+    assert model.outputs[1].shape[1:] == (896, 1643)
+    filters = [layer.filters for layer in model.layers if layer.__class__.__name__ == "Conv1D"][:7]
+    assert filters[0] == 288 and filters[6] == 768
+    assert 20e6 < model.count_params() < 40e6
+
+
+def test_unknown_block_is_named():
+    with pytest.raises(KeyError, match="unknown block 'conv_blok'"):
+        models.build_model({"seq_length": 16, "trunk": [{"name": "conv_blok"}], "heads": {"h": 1}})
