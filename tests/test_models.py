@@ -27,7 +27,10 @@ def test_two_heads_for_two_genomes():
 
 
 def measured_receptive_field(spec, probe_stride: int = 1) -> int:
-    """Span of input positions whose change alters the centre output bin."""
+    """Span of input positions where some substitution alters the centre output bin at all."""
+    import keras
+
+    keras.utils.set_random_seed(0)
     model = models.build_model(spec)
     rng = np.random.default_rng(0)
     length = spec["seq_length"]
@@ -36,11 +39,13 @@ def measured_receptive_field(spec, probe_stride: int = 1) -> int:
     centre = base.shape[0] // 2
     changed = []
     for pos in range(0, length, probe_stride):
-        mutated = x.copy()
-        mutated[0, pos] = np.roll(mutated[0, pos], 1)
-        out = np.asarray(model(mutated, training=False))[0]
-        if np.abs(out[centre] - base[centre]).max() > 1e-6:
-            changed.append(pos)
+        for shift in (1, 2, 3):  # every other base
+            mutated = x.copy()
+            mutated[0, pos] = np.roll(mutated[0, pos], shift)
+            out = np.asarray(model(mutated, training=False))[0]
+            if np.any(out[centre] != base[centre]):
+                changed.append(pos)
+                break
     return changed[-1] - changed[0] + 1 if changed else 0
 
 
