@@ -382,12 +382,6 @@ def transform_targets(
 
 
 # -- the store ---------------------------------------------------------------------------------
-SEQUENCE_CODES = np.full(256, 4, dtype=np.uint8)
-for _i, _b in enumerate(b"ACGT"):
-    SEQUENCE_CODES[_b] = _i
-    SEQUENCE_CODES[_b + 32] = _i
-
-
 def build_store(
     manifest,
     path: str | Path,
@@ -529,11 +523,13 @@ def _mask_matrix(chunk, merged, seq_length: int) -> np.ndarray | None:
 
 
 def _sequences(fa, chunk, seq_length: int) -> np.ndarray:
+    from .genome import sequence_codes
+
     out = np.empty((len(chunk), seq_length), dtype=np.uint8)
     for row, (chrom, start, end) in enumerate(
         zip(chunk["chrom"], chunk["start"], chunk["end"], strict=True)
     ):
-        out[row] = SEQUENCE_CODES[np.frombuffer(fa[chrom][start:end].encode(), dtype=np.uint8)]
+        out[row] = sequence_codes(fa[chrom][start:end])
     return out
 
 

@@ -150,19 +150,29 @@ def n_fraction_by_chrom(fasta: str | Path, chroms: Iterable[str] | None = None):
     return pd.DataFrame(rows)
 
 
-def one_hot(sequence: bytes | str, dtype=np.float32) -> np.ndarray:
-    """One-hot code a DNA sequence as ``(length, 4)`` in A, C, G, T order; N is all zeros."""
+#: byte -> code (A=0 C=1 G=2 T=3, lower case too; anything else, N included, = 4)
+SEQUENCE_CODES = np.full(256, 4, dtype=np.uint8)
+for _code, _base in enumerate(b"ACGT"):
+    SEQUENCE_CODES[_base] = _code
+    SEQUENCE_CODES[_base + 32] = _code  # soft-masked repeats
+
+
+def sequence_codes(sequence: bytes | str) -> np.ndarray:
+    """A DNA sequence as ``(length,)`` uint8 codes A=0 C=1 G=2 T=3 N=4."""
     if isinstance(sequence, str):
         sequence = sequence.encode("ascii")
-    codes = np.frombuffer(sequence, dtype=np.uint8)
-    lookup = np.full(256, 4, dtype=np.int64)
-    for i, base in enumerate(b"ACGT"):
-        lookup[base] = i
-        lookup[base + 32] = i  # lower case (soft-masked repeats)
-    index = lookup[codes]
-    out = np.zeros((len(codes), 5), dtype=dtype)
-    out[np.arange(len(codes)), index] = 1
-    return out[:, :4]
+    return SEQUENCE_CODES[np.frombuffer(sequence, dtype=np.uint8)]
+
+
+def one_hot_codes(codes: np.ndarray, dtype=np.float32) -> np.ndarray:
+    """``(..., length)`` codes to ``(..., length, 4)`` one-hot in A, C, G, T order; N is all zeros."""
+    eye = np.vstack([np.eye(4, dtype=dtype), np.zeros((1, 4), dtype=dtype)])
+    return eye[codes]
+
+
+def one_hot(sequence: bytes | str, dtype=np.float32) -> np.ndarray:
+    """One-hot code a DNA sequence as ``(length, 4)`` in A, C, G, T order; N is all zeros."""
+    return one_hot_codes(sequence_codes(sequence), dtype)
 
 
 def write_fasta(path: str | Path, sequences: dict[str, bytes | str], line_width: int = 60) -> Path:

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from .dataset import SPLITS
+from .genome import one_hot_codes
 
 
 def strand_swap_order(tracks: list[dict]) -> np.ndarray:
@@ -28,12 +29,6 @@ def strand_swap_order(tracks: list[dict]) -> np.ndarray:
         if mate and mate in index:
             order[i] = index[mate]
     return order
-
-
-def one_hot_codes(codes: np.ndarray) -> np.ndarray:
-    """``(..., length)`` uint8 codes (A=0 C=1 G=2 T=3 N=4) to ``(..., length, 4)`` float32."""
-    eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), dtype=np.float32)])
-    return eye[codes]
 
 
 def reverse_complement(
