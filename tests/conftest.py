@@ -38,3 +38,16 @@ def demo(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("demo_data")
     return prepare("synthetic", "demo", root, progress=False)
+
+
+@pytest.fixture(scope="session")
+def smoke_store(smoke_manifest, tmp_path_factory) -> Path:
+    """A training store of the smoke dataset (windows and splits as notebook 01 plans them)."""
+    from seqreg import dataset
+    from seqreg.scales import preset
+
+    spec = dataset.WindowSpec(**preset("preprocess", "smoke"))
+    windows, _ = dataset.plan_windows(smoke_manifest, spec, seed=0)
+    path = tmp_path_factory.mktemp("training_store") / "store.h5"
+    dataset.build_store(smoke_manifest, path, spec, windows, progress=False)
+    return path

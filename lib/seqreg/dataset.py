@@ -562,3 +562,30 @@ def read_store_info(path: str | Path) -> dict:
             "statistics": json.loads(store.attrs["statistics"]),
             "tracks": json.loads(store.attrs["tracks"]),
         }
+
+
+def load_split(path: str | Path, split: str):
+    """Sequences, targets and coordinates of one split of a store, in store order.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray, pandas.DataFrame)
+        ``(windows, seq_length)`` uint8 codes, ``(windows, bins, tracks)`` float32
+        targets, and the windows (``chrom``, ``start``, ``end``, ``row`` in the store).
+    """
+    import h5py
+    import pandas as pd
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    with h5py.File(path, "r") as store:
+        rows = np.flatnonzero(store["split"].asstr()[:] == split)
+        windows = pd.DataFrame(
+            {
+                "chrom": store["chrom"].asstr()[rows],
+                "start": store["start"][rows],
+                "end": store["end"][rows],
+                "row": rows,
+            }
+        )
+        return store["sequences"][rows], store["targets"][rows].astype(np.float32), windows

@@ -96,9 +96,16 @@ class TrainingData(keras.utils.PyDataset):
             max_shift,
         )
         self.swap = strand_swap_order(self.tracks)
-        self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(self.indices) if shuffle else self.indices
+        self.seed = seed
+        self.set_epoch(0)
         self._h5 = None
+
+    def set_epoch(self, epoch: int) -> None:
+        """Order and augmentation of ``epoch``: each epoch draws from its own seed, so a run
+        resumed at epoch k sees the batches an uninterrupted run would have seen."""
+        self.epoch = epoch
+        rng = np.random.default_rng([self.seed, epoch])
+        self.order = rng.permutation(self.indices) if self.shuffle else self.indices
 
     def __len__(self) -> int:
         return -(-len(self.indices) // self.batch_size)
@@ -116,7 +123,7 @@ class TrainingData(keras.utils.PyDataset):
         onehot = one_hot_codes(h5["sequences"][rows])
         targets = h5["targets"][rows].astype(np.float32)
         if self.augment:
-            rng = np.random.default_rng([int(self.rng.integers(2**31)), batch])
+            rng = np.random.default_rng([self.seed, self.epoch, batch])
             flip = rng.random(len(rows)) < 0.5
             if flip.any():
                 onehot[flip], targets[flip] = reverse_complement(
@@ -129,5 +136,4 @@ class TrainingData(keras.utils.PyDataset):
         return onehot, targets
 
     def on_epoch_end(self):
-        if self.shuffle:
-            self.order = self.rng.permutation(self.indices)
+        self.set_epoch(self.epoch + 1)

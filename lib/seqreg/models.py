@@ -147,7 +147,9 @@ def build_model(spec: dict[str, Any]) -> keras.Model:
             raise KeyError(f"unknown block {name!r}; registered: {', '.join(sorted(BLOCKS))}")
         x = BLOCKS[name](x, **{**defaults, **block})
     outputs = {
-        genome: layers.Conv1D(n_tracks, 1, activation="softplus", name=f"head_{genome}")(x)
+        genome: layers.Conv1D(
+            n_tracks, 1, activation="softplus", dtype="float32", name=f"head_{genome}"
+        )(x)
         for genome, n_tracks in spec["heads"].items()
     }
     if len(outputs) == 1:
@@ -198,9 +200,9 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
     "basenji2": {
         "smoke": {"seq_length": 4096, "stem": 16, "tower": (16, 32), "residual_filters": 8, "residual": 3,
                   "crop": 2, "final": 32},
-        "demo": {"seq_length": 16384, "stem": 48, "tower": (48, 128), "residual_filters": 32, "residual": 6,
+        "demo": {"seq_length": 16384, "stem": 48, "tower": (48, 128), "residual_filters": 32, "residual": 8,
                  "crop": 8, "final": 256},
-        "paper": {"seq_length": 131072, "stem": 288, "tower": (288, 768), "residual_filters": 384,
+        "paper": {"seq_length": 131072, "stem": 288, "tower": (339, 768), "residual_filters": 384,
                   "residual": 11, "crop": 64, "final": 1536},
     },
     "basenji2018": {
@@ -216,7 +218,7 @@ SIZES: dict[str, dict[str, dict[str, Any]]] = {
 
 def basenji2_spec(scale: str, n_tracks: dict[str, int]) -> dict[str, Any]:
     """Basenji2 (Kelley 2020): 7 conv blocks to 128-bp bins (stem of width 15, then width
-    5 with filters x1.1776 from 288 to 768), 11 dilated residual blocks (width 3, 384
+    5 with filters x1.1776 from 339 to 768), 11 dilated residual blocks (width 3, 384
     filters, dilation x1.5), cropping (64 bins per side at paper scale), a width-1
     convolution to 1536 with dropout 0.05, softplus heads per genome."""
     s = SIZES["basenji2"][scale]

@@ -27,6 +27,43 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "demo": {"seq_length": 16384, "pool_width": 128, "stride": 8192 + 63, "crop_bp": 1024},
         "paper": {"seq_length": 131072, "pool_width": 128, "stride": 65536 + 63, "crop_bp": 8192},
     },
+    "train": {
+        # seqreg.train.TrainConfig fields. paper: the Basenji2 human parameters (SGD with
+        # momentum 0.99, rate 0.15, batch 4, clip norm 2, patience 16); smoke and demo use
+        # Adam, which converges in few epochs on small data
+        "smoke": {
+            "epochs": 3,
+            "batch_size": 8,
+            "optimizer": "adam",
+            "learning_rate": 2e-3,
+            "warmup_steps": 10,
+            "patience": 3,
+        },
+        "demo": {
+            "epochs": 14,
+            "batch_size": 4,
+            "optimizer": "adam",
+            "learning_rate": 1e-3,
+            "warmup_steps": 200,
+            "patience": 3,
+        },
+        "paper": {
+            "epochs": 200,
+            "batch_size": 4,
+            "optimizer": "sgd",
+            "learning_rate": 0.15,
+            "momentum": 0.99,
+            "warmup_steps": 0,
+            "clipnorm": 2.0,
+            "patience": 16,
+        },
+    },
+    "rf_ablation": {
+        # Basenji 2018 trained with different numbers of dilated layers (Supp. Fig. S4)
+        "smoke": {"dilated_layers": (0, 2), "epochs": 2},
+        "demo": {"dilated_layers": (0, 2, 4, 6), "epochs": 5},
+        "paper": {"dilated_layers": (0, 1, 3, 5, 7), "epochs": 30},
+    },
     "data_qc": {
         # chromosomes read for track QC (None = all) and values sampled per track
         "smoke": {"max_chromosomes": None, "values_per_track": 20_000},

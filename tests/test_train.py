@@ -1,0 +1,174 @@
+"""Losses, optimisation, resumable training and test-time averaging."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy.stats import poisson
+
+from seqreg import models, train
+from seqreg.dataset import read_store_info
+
+
+# -- losses against hand values --------------------------------------------------------------
+def test_poisson_loss_matches_a_hand_value_and_scipy():
+    y_true = np.array([[[2.0, 0.0], [1.0, 3.0]]], dtype="float32")
+    y_pred = np.array([[[0.5, 1.0], [2.0, 3.0]]], dtype="float32")
+    # mean of (p - y log p) over the four cells
+    hand = ((0.5 - 2 * np.log(0.5)) + 1.0 + (2.0 - np.log(2.0)) + (3.0 - 3 * np.log(3.0))) / 4
+    value = float(np.asarray(train.poisson_loss(y_true, y_pred))[0])
+    assert value == pytest.approx(hand, rel=1e-5)
+    # the same as scipy's negative log-likelihood once the log(y!) constant is removed
+    from scipy.special import gammaln
+
+    nll = -poisson.logpmf(y_true, y_pred) - gammaln(y_true + 1)
+    assert value == pytest.approx(nll.mean(), rel=1e-5)
+
+
+def test_poisson_multinomial_separates_shape_and_total():
+    loss = train.PoissonMultinomial(total_weight=0.2)
+    y_true = np.array([[[1.0], [3.0]]], dtype="float32")  # 2 bins, total 4
+    y_pred = np.array([[[2.0], [2.0]]], dtype="float32")  # right total, flat shape
+    multinomial = -(1 * np.log(0.5) + 3 * np.log(0.5))
+    poisson_term = 4 - 4 * np.log(4)
+    hand = (multinomial + 0.2 * poisson_term) / 2
+    assert float(np.asarray(loss(y_true, y_pred))) == pytest.approx(hand, rel=1e-5)
+    # the right shape at the right total scores better than the wrong shape
+    better = float(np.asarray(loss(y_true, np.array([[[1.0], [3.0]]], dtype="float32"))))
+    assert better < hand
+    # config round trip (a loss must be serialisable with the model)
+    assert train.PoissonMultinomial.from_config(loss.get_config()).total_weight == 0.2
+
+
+def test_unknown_names_are_rejected():
+    with pytest.raises(ValueError, match="poisson_multinomial"):
+        train.make_loss("mse")
+    with pytest.raises(ValueError, match="adam or sgd"):
+        train.make_optimizer(train.TrainConfig(optimizer="rmsprop"))
+
+
+def test_warmup_rises_linearly_then_holds():
+    schedule = train.WarmupConstant(1e-3, warmup_steps=10)
+    rates = [float(np.asarray(schedule(step))) for step in (0, 4, 9, 10, 500)]
+    assert rates == pytest.approx([1e-4, 5e-4, 1e-3, 1e-3, 1e-3])
+
+
+def test_sgd_with_momentum_and_clipping():
+    optimizer = train.make_optimizer(train.TrainConfig(optimizer="sgd", momentum=0.9, clipnorm=1.0))
+    assert optimizer.momentum == 0.9 and optimizer.global_clipnorm == 1.0
+
+
+# -- training, checkpoints and resume --------------------------------------------------------
+def smoke_spec(store):
+    return models.basenji2_spec("smoke", {"human": len(read_store_info(store)["tracks"])})
+
+
+CONFIG = dict(epochs=4, batch_size=8, warmup_steps=5, learning_rate=2e-3, patience=10)
+
+
+class Killed(Exception):
+    pass
+
+
+def test_training_lowers_the_validation_loss_and_writes_its_outputs(smoke_store, tmp_path):
+    model, state = train.fit(
+        smoke_spec(smoke_store), smoke_store, tmp_path, train.TrainConfig(**CONFIG), progress=False
+    )
+    losses = [row["val_loss"] for row in state["history"]]
+    assert len(losses) == 4 and state["epoch"] == 4
+    assert min(losses[1:]) < losses[0]
+    assert state["best_val_loss"] == min(losses)
+    assert state["best_epoch"] == 1 + int(np.argmin(losses))
+    for name in ("best.weights.h5", "history.tsv", "run.json", "checkpoint/state.json"):
+        assert (tmp_path / name).exists(), name
+    history = train.read_history(tmp_path)
+    assert list(history["epoch"]) == [1, 2, 3, 4]
+    # the returned model holds the best weights, not the last ones
+    reloaded = train.load_trained(smoke_spec(smoke_store), tmp_path)
+    x = np.zeros((1, 4096, 4), dtype="float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), reloaded.predict(x, verbose=0))
+
+
+def test_resume_after_a_kill_continues_from_the_last_completed_epoch(
+    smoke_store, tmp_path, monkeypatch
+):
+    config = train.TrainConfig(**CONFIG)
+    spec = smoke_spec(smoke_store)
+    original = train.Checkpointing.on_epoch_end
+
+    def die_after_second_epoch(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 1:
+            raise Killed  # as if the process were killed right after the checkpoint
+
+    monkeypatch.setattr(train.Checkpointing, "on_epoch_end", die_after_second_epoch)
+    with pytest.raises(Killed):
+        train.fit(spec, smoke_store, tmp_path, config, progress=False)
+    saved = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert saved["epoch"] == 2
+    monkeypatch.setattr(train.Checkpointing, "on_epoch_end", original)
+
+    model, state = train.fit(spec, smoke_store, tmp_path, config, progress=False)
+    assert [row["epoch"] for row in state["history"]] == [1, 2, 3, 4]
+    # the optimizer resumed too: its step counter counts the batches of all four epochs
+    from seqreg.loader import TrainingData
+
+    per_epoch = len(TrainingData(smoke_store, "train", config.batch_size))
+    assert int(np.asarray(model.optimizer.iterations)) == 4 * per_epoch
+
+    # a finished run is not trained again
+    _, again = train.fit(spec, smoke_store, tmp_path, config, progress=False)
+    assert again["history"] == state["history"]
+
+
+def test_a_run_directory_refuses_a_different_config(smoke_store, tmp_path):
+    spec = smoke_spec(smoke_store)
+    train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**{**CONFIG, "epochs": 1}),
+              progress=False)  # fmt: skip
+    with pytest.raises(ValueError, match="different spec or config"):
+        train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**{**CONFIG, "epochs": 2}),
+                  progress=False)  # fmt: skip
+
+
+def test_track_count_mismatch_names_the_store(smoke_store, tmp_path):
+    spec = models.basenji2_spec("smoke", {"human": 3})
+    with pytest.raises(ValueError, match=r"store\.h5"):
+        train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**CONFIG), progress=False)
+
+
+# -- test-time averaging ---------------------------------------------------------------------
+def test_reverse_complement_averaging_is_strand_equivariant():
+    """With RC averaging, predicting the reverse complement gives the flipped prediction
+    with plus and minus tracks exchanged, exactly (a property of the average, whatever the
+    weights)."""
+    import keras
+
+    keras.utils.set_random_seed(3)
+    spec = models.basenji2_spec("smoke", {"human": 3})
+    model = models.build_model(spec)
+    swap = np.array([1, 0, 2])  # tracks 0 and 1 are a stranded pair, track 2 unstranded
+    rng = np.random.default_rng(0)
+    x = np.eye(4, dtype="float32")[rng.integers(0, 4, (2, 4096))]
+    forward = train.predict(model, x, swap, reverse_complement=True)
+    reverse = train.predict(model, x[:, ::-1, ::-1], swap, reverse_complement=True)
+    np.testing.assert_allclose(reverse, forward[:, ::-1][:, :, swap], rtol=1e-4, atol=1e-6)
+    # without averaging the network alone is not equivariant
+    plain = train.predict(model, x, swap)
+    plain_reverse = train.predict(model, x[:, ::-1, ::-1], swap)
+    assert not np.allclose(plain_reverse, plain[:, ::-1][:, :, swap], rtol=1e-3)
+
+
+def test_shift_averaging_is_the_mean_of_shifted_passes():
+    import keras
+
+    keras.utils.set_random_seed(4)
+    model = models.build_model(models.basenji2_spec("smoke", {"human": 2}))
+    rng = np.random.default_rng(1)
+    x = np.eye(4, dtype="float32")[rng.integers(0, 4, (2, 4096))]
+    from seqreg.loader import shift_sequences
+
+    passes = [model.predict(shift_sequences(x, np.full(2, s)), verbose=0) for s in (-2, 0, 2)]
+    averaged = train.predict(model, x, shifts=(-2, 0, 2))
+    np.testing.assert_allclose(averaged, np.mean(passes, axis=0), rtol=1e-5)
