@@ -93,3 +93,25 @@ def test_paper_scale_builds_with_the_documents_sizes():
 def test_unknown_block_is_named():
     with pytest.raises(KeyError, match="unknown block 'conv_blok'"):
         models.build_model({"seq_length": 16, "trunk": [{"name": "conv_blok"}], "heads": {"h": 1}})
+
+
+def test_flops_from_layer_shapes_match_a_hand_count():
+    spec = {
+        "seq_length": 64,
+        "defaults": {"activation": "relu", "pre_activation": False},
+        "trunk": [{"name": "conv_block", "filters": 8, "kernel_size": 5, "pool_size": 2}],
+        "heads": {"human": 3},
+    }
+    model = models.build_model(spec)
+    # conv: 64 positions x 5 taps x 4 in x 8 out; head: 32 positions x 8 in x 3 out
+    assert models.flops_per_sequence(model) == 2 * (64 * 5 * 4 * 8 + 32 * 8 * 3)
+
+
+def test_paper_basenji2_has_the_published_shape():
+    spec = models.basenji2_spec("paper", {"human": 5313})
+    model = models.build_model(spec)
+    assert model.output_shape == (None, 896, 5313)
+    conv_filters = [layer.filters for layer in model.layers if hasattr(layer, "filters")]
+    # stem 288, tower 339 x1.1776 per block to 768, residual 384 <-> 768, final 1536
+    assert conv_filters[:7] == [288, 339, 399, 470, 554, 652, 768]
+    assert conv_filters[7:9] == [384, 768] and 1536 in conv_filters

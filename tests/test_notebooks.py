@@ -33,10 +33,17 @@ def test_notebook_is_committed_clean_with_a_parameters_cell(notebook):
     )
 
 
+@pytest.fixture(scope="session")
+def smoke_outputs(tmp_path_factory):
+    """One output directory for the whole chain: later notebooks read earlier outputs
+    (02 trains on the store of 01, 03 evaluates the model of 02), as under `make all`."""
+    return tmp_path_factory.mktemp("outputs")
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs_at_smoke_scale(notebook, smoke_data_root, tmp_path_factory):
-    out = tmp_path_factory.mktemp("outputs")
+def test_notebook_runs_at_smoke_scale(notebook, smoke_data_root, smoke_outputs):
+    out = smoke_outputs
     final = run_notebook(
         notebook, "synthetic", "smoke", output_dir=out, data_root=smoke_data_root, progress=False
     )
@@ -67,5 +74,25 @@ EXPECTATIONS = {
         lambda m: (
             m["coverage_r_duplicated_segments_em_gc"] > m["coverage_r_duplicated_segments_raw"]
         ),
+    ],
+    "02_train_basenji": [
+        # three epochs lower the validation loss, and the best epoch is the recorded one
+        lambda m: m["epochs_trained"] == 3 and m["best_val_loss"] < m["first_val_loss"],
+        lambda m: m["parameters"] > 0 and m["receptive_field_bp"] > 1000,
+    ],
+    "03_evaluate_basenji": [
+        # the truth is cut exactly like the targets: experiments track their noise-free
+        # signal (a misaligned cut gives r near 0)
+        lambda m: (
+            min(m["truth_r_by_assay"]["experiment_truth_r"][a] for a in ("DNase", "H3K27ac")) > 0.5
+        ),
+        # replicate experiments agree; GC and k-mer content explain some CAGE, the mean
+        # profile none
+        lambda m: m["replicates"]["pairs"] > 0 and m["replicates"]["median_replicate_r"] > 0.3,
+        lambda m: (
+            m["baseline_pearson_r_by_assay"]["GC + k-mer ridge"]["CAGE"]
+            > m["baseline_pearson_r_by_assay"]["mean profile"]["CAGE"] + 0.05
+        ),
+        lambda m: len(m["rf_ablation"]) == 2 and m["genes"] > 0,
     ],
 }

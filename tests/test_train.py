@@ -86,7 +86,7 @@ def test_training_lowers_the_validation_loss_and_writes_its_outputs(smoke_store,
     history = train.read_history(tmp_path)
     assert list(history["epoch"]) == [1, 2, 3, 4]
     # the returned model holds the best weights, not the last ones
-    reloaded = train.load_trained(smoke_spec(smoke_store), tmp_path)
+    reloaded = train.load_trained(tmp_path)
     x = np.zeros((1, 4096, 4), dtype="float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), reloaded.predict(x, verbose=0))
 

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers
 
 BLOCKS: dict[str, Callable] = {}
@@ -279,3 +280,22 @@ def basenji2018_spec(scale: str, n_tracks: dict[str, int]) -> dict[str, Any]:
 
 
 ARCHITECTURES = {"basenji2": basenji2_spec, "basenji2018": basenji2018_spec}
+
+
+def flops_per_sequence(model: keras.Model) -> int:
+    """Multiply-add FLOPs (2 per multiply-add) of one forward pass, from the layer shapes.
+
+    Counts convolutions and dense layers, which dominate; normalisation, activations and
+    pooling add well under 1%. A training step costs about three forward passes.
+    """
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv1D):
+            kernel_size, channels_in, channels_out = layer.kernel.shape
+            length = layer.output.shape[1]
+            total += 2 * length * kernel_size * channels_in * channels_out
+        elif isinstance(layer, layers.Dense):
+            units_in, units_out = layer.kernel.shape
+            positions = int(np.prod(layer.output.shape[1:-1])) if len(layer.output.shape) > 2 else 1
+            total += 2 * positions * units_in * units_out
+    return int(total)

@@ -301,3 +301,144 @@ def coverage_comparison(table):
     ax.spines[["right", "top"]].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+# -- training and evaluation (notebooks 02-03) -----------------------------------------------
+def learning_curves(history, title: str = "Learning curves"):
+    """Training and validation loss per epoch, the best epoch marked.
+
+    ``history``: DataFrame with ``epoch``, ``loss`` and ``val_loss`` (seqreg.train.read_history).
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.plot(history["epoch"], history["loss"], marker="o", label="training")
+    ax.plot(history["epoch"], history["val_loss"], marker="o", label="validation")
+    best = history.loc[history["val_loss"].idxmin()]
+    ax.axvline(
+        best["epoch"], color="grey", linestyle=":", label=f"best (epoch {best['epoch']:.0f})"
+    )
+    ax.set(xlabel="epoch", ylabel="loss (Poisson NLL, no constant)", title=title)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def experiment_vs_prediction(chrom: str, start: int, bin_size: int,
+                             experiment: dict[str, np.ndarray], prediction: dict[str, np.ndarray],
+                             title: str | None = None):  # fmt: skip
+    """Basenji Fig 2A: per track, the experiment (grey) above the prediction (colour).
+
+    ``experiment`` and ``prediction`` map track names to ``(bins,)`` values of one window
+    whose first bin starts at ``start``.
+    """
+    plt = _plt()
+    names = list(experiment)
+    fig, axes = plt.subplots(2 * len(names), 1, figsize=(10, 1.0 * 2 * len(names) + 0.6),
+                             sharex=True)  # fmt: skip
+    colours = plt.get_cmap("tab10").colors
+    for i, name in enumerate(names):
+        x = start + bin_size * np.arange(len(experiment[name]))
+        for j, (values, colour, kind) in enumerate(
+            (
+                (experiment[name], "0.35", "experiment"),
+                (prediction[name], colours[i % 10], "prediction"),
+            )
+        ):
+            ax = axes[2 * i + j]
+            ax.fill_between(x, values, step="post", color=colour, linewidth=0)
+            ax.set_ylabel(f"{name}\n{kind}", rotation=0, ha="right", va="center", fontsize=7)
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(labelsize=7)
+    axes[-1].set_xlabel(f"{chrom} position (bp)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_by_assay(
+    table, metric: str = "pearson_r", hue: str = "model", title: str | None = None
+):
+    """Basenji Fig 2B: per-track accuracy grouped by assay, one colour per model.
+
+    ``table``: long DataFrame with ``assay``, ``metric`` and ``hue`` columns.
+    """
+    import seaborn as sns
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(9, 4))
+    sns.boxplot(data=table, x="assay", y=metric, hue=hue, ax=ax, fliersize=0, linewidth=0.8)
+    sns.stripplot(data=table, x="assay", y=metric, hue=hue, dodge=True, ax=ax, size=3,
+                  color="black", legend=False)  # fmt: skip
+    ax.set(xlabel="", ylabel=metric.replace("_", " "), title=title or "Test-set accuracy per track")
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(frameon=False, fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def log_scatter(experiment: np.ndarray, prediction: np.ndarray, title: str = "",
+                xlabel: str = "log2(experiment + 1)", ylabel: str = "log2(prediction + 1)",
+                ax=None):  # fmt: skip
+    """Basenji Figs 2C and 3A: log2 prediction against log2 experiment (hexbin), with r."""
+    plt = _plt()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots(figsize=(4.5, 4))
+    x = np.log2(1 + np.asarray(experiment, dtype=float).ravel())
+    y = np.log2(1 + np.asarray(prediction, dtype=float).ravel())
+    ax.hexbin(x, y, gridsize=50, bins="log", cmap="viridis", mincnt=1)
+    top = max(x.max(), y.max())
+    ax.plot([0, top], [0, top], color="grey", linewidth=0.8, linestyle="--")
+    r = np.corrcoef(x, y)[0, 1] if x.std() > 0 and y.std() > 0 else np.nan
+    ax.set(xlabel=xlabel, ylabel=ylabel, title=f"{title}\nPearson r = {r:.3f}".strip())
+    fig.tight_layout()
+    return fig
+
+
+def replicate_scatter(table, title: str = "Prediction vs replicate agreement"):
+    """Basenji Fig 2D: r(prediction, experiment) against r(replicate, replicate) per pair."""
+    import seaborn as sns
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    sns.scatterplot(data=table, x="replicate_r", y="prediction_r", hue="assay", ax=ax, s=40)
+    low = min(table["replicate_r"].min(), table["prediction_r"].min(), 0)
+    high = max(table["replicate_r"].max(), table["prediction_r"].max(), 0.1)
+    ax.plot([low, high], [low, high], color="grey", linestyle="--", linewidth=0.8)
+    ax.set(xlabel="replicate vs replicate r", ylabel="prediction vs experiment r", title=title)
+    ax.legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def cluster_heatmaps(experiment: np.ndarray, prediction: np.ndarray, labels: np.ndarray,
+                     columns: list[str], title: str = ""):  # fmt: skip
+    """Basenji Fig 3C: genes x cell types, experiment beside prediction, rows ordered by the
+    experiment's clusters (values centred per gene)."""
+    plt = _plt()
+    order = np.argsort(labels, kind="stable")
+    fig, axes = plt.subplots(1, 2, figsize=(9, 5), sharey=True)
+    for ax, matrix, name in zip(axes, (experiment, prediction), ("experiment", "prediction"),
+                                strict=True):  # fmt: skip
+        centred = matrix - matrix.mean(axis=1, keepdims=True)
+        limit = np.percentile(np.abs(centred), 98) or 1.0
+        image = ax.imshow(centred[order], aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+                          interpolation="nearest")  # fmt: skip
+        ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
+        ax.set_title(name)
+    axes[0].set_ylabel("genes (by experiment cluster)")
+    fig.colorbar(image, ax=axes, shrink=0.6, label="centred log2 CAGE")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def metric_bars(table, x: str, y: str, title: str = "", xlabel: str | None = None,
+                ylabel: str | None = None):  # fmt: skip
+    """A simple bar chart of ``table[y]`` by ``table[x]`` with values written on the bars."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    bars = ax.bar(table[x].astype(str), table[y], color="tab:blue")
+    ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.set(xlabel=xlabel or x, ylabel=ylabel or y, title=title)
+    fig.tight_layout()
+    return fig

@@ -366,13 +366,17 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     return model, state
 
 
-def load_trained(spec: dict, run_dir: str | Path) -> keras.Model:
-    """Rebuild ``spec`` and load the best weights of a finished run."""
+def load_trained(run_dir: str | Path, spec: dict | None = None) -> keras.Model:
+    """Rebuild a finished run's model (its spec from ``run.json`` unless given) with the
+    best weights."""
     from .models import build_model
 
-    path = Path(run_dir) / BEST
+    run_dir = Path(run_dir)
+    path = run_dir / BEST
     if not path.exists():
         raise FileNotFoundError(f"{path}: no trained weights; train the model first")
+    if spec is None:
+        spec = json.loads((run_dir / "run.json").read_text())["spec"]
     model = build_model(spec)
     model.load_weights(path)
     return model
