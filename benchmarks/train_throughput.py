@@ -61,7 +61,7 @@ def peak_memory_mib() -> float:
 
 
 def measure(scale: str, architecture: str, batch_size: int, steps: int, precision: str,
-            n_tracks: int) -> dict:  # fmt: skip
+            n_tracks: int, jit_compile: bool = True) -> dict:  # fmt: skip
     import keras
 
     from seqreg import models, train
@@ -72,7 +72,7 @@ def measure(scale: str, architecture: str, batch_size: int, steps: int, precisio
     keras.config.set_dtype_policy("float32")
     config = train.TrainConfig(batch_size=batch_size, precision=precision)
     model.compile(optimizer=train.make_optimizer(config), loss=train.poisson_loss,
-                  jit_compile=True)  # fmt: skip
+                  jit_compile=jit_compile)  # fmt: skip
     rng = np.random.default_rng(0)
     x = np.eye(4, dtype="float32")[rng.integers(0, 4, (batch_size, spec["seq_length"]))]
     y = rng.poisson(1.0, (batch_size, *model.output_shape[1:])).astype("float32")
@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--precision", default="float32",
                         help="float32, mixed_bfloat16 or mixed_float16")  # fmt: skip
     parser.add_argument("--tracks", type=int, default=76, help="output tracks (paper: 5313)")
+    parser.add_argument("--no-jit", action="store_true", help="run without XLA compilation")
     parser.add_argument("--peak-tflops", type=float, default=None,
                         help="device peak for the fraction-of-peak column")  # fmt: skip
     args = parser.parse_args()
@@ -124,7 +125,7 @@ def main() -> None:
     description, peak = device_description()
     peak = args.peak_tflops or peak
     print(f"device: {description}; precision {args.precision}; batch {args.batch_size}; "
-          f"{args.steps} timed steps")  # fmt: skip
+          f"{args.steps} timed steps; XLA {'off' if args.no_jit else 'on'}")  # fmt: skip
     header = (f"{'scale':6} {'architecture':12} {'params':>11} {'GFLOP/seq':>10} "
               f"{'train seq/s':>12} {'infer seq/s':>12} {'train TFLOP/s':>14} "
               f"{'infer TFLOP/s':>14} {'peak MiB':>9}")  # fmt: skip
@@ -134,7 +135,7 @@ def main() -> None:
     for scale in args.scales.split(","):
         for architecture in args.architectures.split(","):
             r = measure(scale, architecture, args.batch_size, args.steps, args.precision,
-                        args.tracks)  # fmt: skip
+                        args.tracks, not args.no_jit)  # fmt: skip
             line = (f"{r['scale']:6} {r['architecture']:12} {r['parameters']:>11,} "
                     f"{r['gflops_per_sequence']:>10.2f} {r['train_seq_per_s']:>12.2f} "
                     f"{r['infer_seq_per_s']:>12.2f} {r['train_tflops']:>14.4f} "

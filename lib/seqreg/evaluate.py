@@ -45,6 +45,23 @@ def r_squared(target: np.ndarray, prediction: np.ndarray, axis: int = 0) -> np.n
         return np.where(total > 0, 1.0 - residual / total, np.nan)
 
 
+def assay_type(assay: str) -> str:
+    """The assay family a track's ``assay`` belongs to, as the papers group tracks:
+    ``DNase`` (DNase-seq, ATAC-seq), ``histone ChIP`` (H2/H3/H4 marks), ``TF ChIP`` (other
+    ChIP-seq), ``CAGE``; anything else is returned unchanged."""
+    upper = assay.upper()
+    if upper.startswith(("DNASE", "ATAC")):
+        return "DNase"
+    if upper.startswith("CAGE"):
+        return "CAGE"
+    target = upper.split("-", 1)[1] if upper.startswith("CHIP-") else upper
+    if target.startswith(("H2A", "H2B", "H3", "H4")):
+        return "histone ChIP"
+    if upper.startswith("CHIP"):
+        return "TF ChIP"
+    return assay
+
+
 def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict]):
     """Per-track accuracy over every bin of every window.
 
@@ -58,7 +75,8 @@ def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict
     Returns
     -------
     pandas.DataFrame
-        One row per track: ``track``, ``assay``, ``cell_type``, ``pearson_r`` and ``r2``
+        One row per track: ``track``, ``assay``, ``assay_type`` (:func:`assay_type`),
+        ``cell_type``, ``pearson_r`` and ``r2``
         of log2(1 + x), and ``pearson_r_raw`` of the untransformed values.
     """
     import pandas as pd
@@ -71,6 +89,7 @@ def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict
         {
             "track": [t["id"] for t in tracks],
             "assay": [t["assay"] for t in tracks],
+            "assay_type": [assay_type(t["assay"]) for t in tracks],
             "cell_type": [t.get("cell_type") for t in tracks],
             "pearson_r": pearson(log_target, log_prediction),
             "r2": r_squared(log_target, log_prediction),
@@ -496,9 +515,9 @@ def tss_matrix(values: np.ndarray, hits, tracks: list[dict], assay: str = "CAGE"
     return frame.groupby(["gene_id", "transcript_id"]).mean()
 
 
-def summarise_by_assay(table, columns: Sequence[str] = ("pearson_r", "r2")):
-    """Mean of per-track metrics per assay."""
-    return table.groupby("assay")[list(columns)].mean()
+def summarise_by_assay(table, columns: Sequence[str] = ("pearson_r", "r2"), by: str = "assay"):
+    """Mean of per-track metrics per ``assay`` (or per ``assay_type``)."""
+    return table.groupby(by)[list(columns)].mean()
 
 
 def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_width: int,

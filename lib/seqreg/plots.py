@@ -356,19 +356,18 @@ def experiment_vs_prediction(chrom: str, start: int, bin_size: int,
     return fig
 
 
-def accuracy_by_assay(
-    table, metric: str = "pearson_r", hue: str = "model", title: str | None = None
-):
-    """Basenji Fig 2B: per-track accuracy grouped by assay, one colour per model.
+def accuracy_by_assay(table, metric: str = "pearson_r", hue: str = "model", x: str = "assay",
+                      title: str | None = None):  # fmt: skip
+    """Basenji Fig 2B: per-track accuracy grouped by assay (or ``x``), one colour per model.
 
-    ``table``: long DataFrame with ``assay``, ``metric`` and ``hue`` columns.
+    ``table``: long DataFrame with ``x``, ``metric`` and ``hue`` columns.
     """
     import seaborn as sns
 
     plt = _plt()
     fig, ax = plt.subplots(figsize=(9, 4))
-    sns.boxplot(data=table, x="assay", y=metric, hue=hue, ax=ax, fliersize=0, linewidth=0.8)
-    sns.stripplot(data=table, x="assay", y=metric, hue=hue, dodge=True, ax=ax, size=3,
+    sns.boxplot(data=table, x=x, y=metric, hue=hue, ax=ax, fliersize=0, linewidth=0.8)
+    sns.stripplot(data=table, x=x, y=metric, hue=hue, dodge=True, ax=ax, size=3,
                   color="black", legend=False)  # fmt: skip
     ax.set(xlabel="", ylabel=metric.replace("_", " "), title=title or "Test-set accuracy per track")
     ax.tick_params(axis="x", rotation=30)

@@ -147,11 +147,12 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
 
 
 def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
-    """Compile ``model`` with the configured optimizer and loss (and a Poisson metric)."""
+    """Compile ``model`` with the configured optimizer and loss."""
     model.compile(
         optimizer=make_optimizer(config),
         loss=make_loss(config.loss, config.total_weight),
-        jit_compile=False,
+        # XLA is what makes JAX fast; on TensorFlow CPUs it trains about a third slower
+        jit_compile=keras.backend.backend() != "tensorflow",
     )
     return model
 
