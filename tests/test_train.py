@@ -172,12 +172,3 @@ def test_shift_averaging_is_the_mean_of_shifted_passes():
     passes = [model.predict(shift_sequences(x, np.full(2, s)), verbose=0) for s in (-2, 0, 2)]
     averaged = train.predict(model, x, shifts=(-2, 0, 2))
     np.testing.assert_allclose(averaged, np.mean(passes, axis=0), rtol=1e-5)
-
-
-def test_assay_types_group_tracks_as_the_papers_do():
-    from seqreg.evaluate import assay_type
-
-    assert [assay_type(a) for a in ("DNase", "ATAC", "ChIP-H3K27ac", "H3K4me1", "ChIP-CTCF",
-                                    "CAGE", "RNA")] == [
-        "DNase", "DNase", "histone ChIP", "histone ChIP", "TF ChIP", "CAGE", "RNA"
-    ]  # fmt: skip

@@ -1,0 +1,190 @@
+"""Accuracy analyses: metrics against scipy/sklearn, baselines, genes, clusters and truth."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import pearsonr
+from sklearn.metrics import r2_score
+
+from seqreg import evaluate
+
+
+def tracks_table(*specs):
+    return [
+        {"id": i, "assay": a, "cell_type": c, "strand": s, "replicate_group": g}
+        for i, a, c, s, g in specs
+    ]
+
+
+# -- metrics ---------------------------------------------------------------------------------
+def test_metrics_match_scipy_and_sklearn():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(50, 3)), rng.normal(size=(50, 3))
+    b[:, 0] += a[:, 0]
+    for j in range(3):
+        assert evaluate.pearson(a, b)[j] == pytest.approx(pearsonr(a[:, j], b[:, j])[0])
+        assert evaluate.r_squared(a, b)[j] == pytest.approx(r2_score(a[:, j], b[:, j]))
+    assert np.isnan(evaluate.pearson(np.ones(5), np.arange(5.0)))
+
+
+def test_track_accuracy_on_log2_values():
+    rng = np.random.default_rng(1)
+    target = rng.poisson(3.0, (4, 10, 2)).astype("float32")
+    tracks = tracks_table(("t0", "DNase", "x", ".", "g0"), ("t1", "ChIP-H3K27ac", "x", ".", "g1"))
+    perfect = evaluate.track_accuracy(target, target, tracks)
+    assert perfect["pearson_r"].tolist() == pytest.approx([1, 1])
+    assert perfect["r2"].tolist() == pytest.approx([1, 1])
+    assert perfect["assay_type"].tolist() == ["DNase", "histone ChIP"]
+    noisy = target + rng.poisson(3.0, target.shape)
+    table = evaluate.track_accuracy(noisy, target, tracks)
+    expected = pearsonr(np.log2(1 + target[:, :, 1].ravel()), np.log2(1 + noisy[:, :, 1].ravel()))[
+        0
+    ]
+    assert table.loc[1, "pearson_r"] == pytest.approx(expected)
+
+
+def test_assay_types_group_tracks_as_the_papers_do():
+    from seqreg.evaluate import assay_type
+
+    assert [assay_type(a) for a in ("DNase", "ATAC", "ChIP-H3K27ac", "H3K4me1", "ChIP-CTCF",
+                                    "CAGE", "RNA")] == [
+        "DNase", "DNase", "histone ChIP", "histone ChIP", "TF ChIP", "CAGE", "RNA"
+    ]  # fmt: skip
+
+
+# -- baselines -------------------------------------------------------------------------------
+def test_kmer_features_count_by_hand():
+    # ACGTACGT | GGGGCCCC (two 8-bp bins, no crop), 2-mers
+    codes = np.array([[0, 1, 2, 3, 0, 1, 2, 3, 2, 2, 2, 2, 1, 1, 1, 1]], dtype=np.uint8)
+    features = evaluate.kmer_features(codes, pool_width=8, crop_bp=0, k=2)
+    assert features.shape == (1, 2, 1 + 10)  # GC + 10 canonical 2-mers
+    assert features[0, :, 0].tolist() == pytest.approx([0.5, 1.0])
+    # 2-mers starting in bin 0: AC CG GT TA AC CG GT TG; bin 1 (one fewer at the end): GG x3,
+    # GC, CC x3 -> canonical GG/CC pool together: 6 GG-class, 1 GC
+    counts = features[0, :, 1:] * 8
+    assert counts[0].sum() == 8 and counts[1].sum() == 7
+    assert sorted(counts[1][counts[1] > 0].tolist()) == [1, 6]
+    # an N removes every k-mer that covers it
+    with_n = codes.copy()
+    with_n[0, 3] = 4
+    assert (evaluate.kmer_features(with_n, 8, 0, k=2)[0, 0, 1:] * 8).sum() == 6
+
+
+def test_ridge_baseline_recovers_a_gc_driven_track():
+    rng = np.random.default_rng(2)
+    codes = rng.integers(0, 4, (30, 512)).astype(np.uint8)
+    codes[:15, :256] = rng.choice([1, 2], (15, 256))  # GC-rich halves
+    features = evaluate.kmer_features(codes, 32, 0, k=2)
+    targets = np.expm1(3.0 * features[..., :1])  # log1p(target) = 3 x GC
+    predicted = evaluate.kmer_ridge_baseline(features[:20], targets[:20], features[20:],
+                                             alpha=0.1, context_bins=0)  # fmt: skip
+    assert evaluate.pearson(predicted.ravel(), targets[20:].ravel()) > 0.99
+
+
+def test_mean_profile_baseline():
+    train = np.arange(12, dtype="float32").reshape(2, 3, 2)
+    profile = evaluate.mean_profile_baseline(train, 4)
+    assert profile.shape == (4, 3, 2)
+    np.testing.assert_allclose(profile[3], train.mean(axis=0))
+
+
+# -- replicates ------------------------------------------------------------------------------
+def test_replicate_comparison_pairs_and_paired_test():
+    rng = np.random.default_rng(3)
+    truth = rng.gamma(2.0, 2.0, (20, 10, 3))
+    target = rng.poisson(np.concatenate([truth, truth], axis=2)).astype("float32")
+    tracks = [{"id": f"t{i}", "assay": "DNase", "replicate_group": f"g{i % 3}"} for i in range(6)]
+    assert evaluate.replicate_pairs(tracks) == [(0, 3), (1, 4), (2, 5)]
+    # predicting the truth itself beats a noisy replicate
+    table, summary = evaluate.replicate_comparison(
+        np.concatenate([truth, truth], axis=2), target, tracks
+    )
+    assert summary["pairs"] == 3
+    assert (table["prediction_r"] > table["replicate_r"]).all()
+
+
+# -- genes -----------------------------------------------------------------------------------
+def test_tss_bins_and_strand_matched_gene_sums():
+    windows = pd.DataFrame({"chrom": ["c1", "c1", "c2"], "start": [0, 400, 0]})
+    tss = pd.DataFrame(
+        {
+            "chrom": ["c1", "c1", "c1", "c2"],
+            "position": [250, 650, 50, 120],
+            "strand": ["+", "-", "+", "+"],
+            "transcript_id": ["a.1", "a.2", "b.1", "c.1"],
+            "gene_id": ["a", "a", "b", "c"],
+        }
+    )
+    # 1000-bp windows, 100 bp cropped per side, 100-bp bins: targets cover [100, 900)
+    hits = evaluate.tss_bins(tss, windows, seq_length=1000, pool_width=100, crop_bp=100)
+    found = {(r.transcript_id, r.window, r.bin) for r in hits.itertuples()}
+    # a.1 at 250: window 0 bin 1; a.2 at 650: window 0 bin 5 and window 1 bin 1;
+    # b.1 at 50 is cropped away; c.1 at 120: window 2 bin 0
+    assert found == {("a.1", 0, 1), ("a.2", 0, 5), ("a.2", 1, 1), ("c.1", 2, 0)}
+
+    tracks = tracks_table(("plus", "CAGE", "liver", "+", "p"), ("minus", "CAGE", "liver", "-", "m"))
+    values = np.zeros((3, 8, 2))
+    values[0, 1, 0] = 5.0  # a.1 on the plus track
+    values[0, 1, 1] = 100.0  # same bin, wrong strand: ignored
+    values[0, 5, 1] = 2.0  # a.2 on the minus track, window 0
+    values[1, 1, 1] = 4.0  # a.2 again in window 1: averaged -> 3
+    values[2, 0, 0] = 7.0
+    genes = evaluate.gene_matrix(values, hits, tracks)
+    assert genes.loc["a", "liver"] == pytest.approx(5.0 + 3.0)
+    assert genes.loc["c", "liver"] == pytest.approx(7.0)
+
+
+def test_quantile_normalisation_gives_equal_columns_and_keeps_ranks():
+    rng = np.random.default_rng(4)
+    matrix = rng.gamma(1.0, [1.0, 5.0, 20.0], (50, 3))
+    normalised = evaluate.quantile_normalize(matrix)
+    sorted_columns = np.sort(normalised, axis=0)
+    np.testing.assert_allclose(sorted_columns[:, 0], sorted_columns[:, 2])
+    for j in range(3):
+        assert (np.argsort(normalised[:, j]) == np.argsort(matrix[:, j])).all()
+
+
+def test_cluster_agreement_finds_shared_structure_and_not_noise():
+    rng = np.random.default_rng(5)
+    centres = rng.normal(0, 3, (3, 8))
+    labels = rng.integers(0, 3, 90)
+    experiment = 2 ** (centres[labels] + rng.normal(0, 0.3, (90, 8)) + 5)
+    prediction = 2 ** (centres[labels] + rng.normal(0, 0.3, (90, 8)) + 5)
+    shared = evaluate.cluster_agreement(experiment, prediction, n_clusters=3, n_boot=100)
+    assert shared["ari"] > 0.9 and shared["p_value"] < 0.02
+    assert shared["ari_low"] <= shared["ari"] <= shared["ari_high"]
+    unrelated = evaluate.cluster_agreement(
+        experiment, rng.permutation(prediction), n_clusters=3, n_boot=100
+    )
+    assert unrelated["ari"] < 0.2 and unrelated["p_value"] > 0.05
+
+
+def test_tss_switching_follows_the_ratio_between_tsss():
+    windows = pd.DataFrame({"chrom": ["c1"], "start": [0]})
+    tss = pd.DataFrame({"chrom": ["c1"] * 2, "position": [150, 750], "strand": ["+", "+"],
+                        "transcript_id": ["g.1", "g.2"], "gene_id": ["g", "g"]})  # fmt: skip
+    hits = evaluate.tss_bins(tss, windows, 1000, 100, 100)
+    cells = ["a", "b", "c"]
+    tracks = tracks_table(*[(f"cage_{c}", "CAGE", c, "+", c) for c in cells])
+    experiment = np.zeros((1, 8, 3))
+    experiment[0, 0] = [10, 1, 5]  # TSS 1 usage moves across cell types
+    experiment[0, 6] = [1, 10, 5]
+    switched = evaluate.tss_switching(experiment, experiment * 1.5, hits, tracks)
+    assert switched["genes"] == 1 and switched["pearson_r"] > 0.99
+    opposite = experiment[:, ::-1].copy()
+    opposite[0, 0], opposite[0, 6] = experiment[0, 6], experiment[0, 0]
+    assert evaluate.tss_switching(experiment, opposite, hits, tracks)["pearson_r"] < -0.99
+
+
+def test_truth_targets_pool_the_truth_like_the_store():
+    expected = {"t/c1": np.arange(64, dtype="float32")}  # 64 bins of 32 bp
+    windows = pd.DataFrame({"chrom": ["c1", "c1"], "start": [0, 512]})
+    truth = evaluate.truth_targets(expected, [{"id": "t"}, {"id": "u"}], windows,
+                                   seq_length=1024, pool_width=128, crop_bp=256,
+                                   bin_size=32)  # fmt: skip
+    # window 0 targets cover [256, 768): 32-bp bins 8..23, four summed per 128-bp bin
+    assert truth[0, :, 0].tolist() == pytest.approx([38, 54, 70, 86])
+    assert truth[1, 0, 0] == pytest.approx(24 + 25 + 26 + 27)
+    assert np.isnan(truth[..., 1]).all()  # no truth for track u
