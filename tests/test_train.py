@@ -172,3 +172,15 @@ def test_shift_averaging_is_the_mean_of_shifted_passes():
     passes = [model.predict(shift_sequences(x, np.full(2, s)), verbose=0) for s in (-2, 0, 2)]
     averaged = train.predict(model, x, shifts=(-2, 0, 2))
     np.testing.assert_allclose(averaged, np.mean(passes, axis=0), rtol=1e-5)
+
+
+def test_mixed_precision_trains_with_float32_outputs(smoke_store, tmp_path):
+    config = train.TrainConfig(**{**CONFIG, "epochs": 1, "steps_per_epoch": 2},
+                               precision="mixed_bfloat16")  # fmt: skip
+    model, state = train.fit(smoke_spec(smoke_store), smoke_store, tmp_path, config, progress=False)
+    assert np.isfinite(state["history"][0]["val_loss"])
+    assert any(layer.dtype_policy.compute_dtype == "bfloat16" for layer in model.layers)
+    assert model.output.dtype == "float32"  # heads stay in float32 for the Poisson loss
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
