@@ -132,6 +132,15 @@ def test_a_run_directory_refuses_a_different_config(smoke_store, tmp_path):
                   progress=False)  # fmt: skip
 
 
+def test_a_missing_store_is_named(tmp_path):
+    from seqreg.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="notebook 01"):
+        train.fit(models.basenji2_spec("smoke", {"h": 1}),
+                  tmp_path / "store.h5", tmp_path / "run")  # fmt: skip
+    assert not (tmp_path / "run").exists()  # nothing written
+
+
 def test_track_count_mismatch_names_the_store(smoke_store, tmp_path):
     spec = models.basenji2_spec("smoke", {"human": 3})
     with pytest.raises(ValueError, match=r"store\.h5"):

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from .errors import InputFileError
 from .io import write_json, write_text
 
 LossName = Literal["poisson", "poisson_multinomial"]
@@ -317,6 +318,8 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     from .models import build_model
 
     config = config or TrainConfig()
+    if not Path(store).is_file():
+        raise InputFileError(store, "no training store here; build it with notebook 01")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     settings = {"spec": spec, "config": asdict(config), "store": str(Path(store).resolve())}
