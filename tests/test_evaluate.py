@@ -188,3 +188,13 @@ def test_truth_targets_pool_the_truth_like_the_store():
     assert truth[0, :, 0].tolist() == pytest.approx([38, 54, 70, 86])
     assert truth[1, 0, 0] == pytest.approx(24 + 25 + 26 + 27)
     assert np.isnan(truth[..., 1]).all()  # no truth for track u
+
+
+def test_no_tss_in_any_window_gives_typed_empty_results():
+    windows = pd.DataFrame({"chrom": ["c1"], "start": [0]})
+    tss = pd.DataFrame({"chrom": ["c9"], "position": [5], "strand": ["+"],
+                        "transcript_id": ["x.1"], "gene_id": ["x"]})  # fmt: skip
+    hits = evaluate.tss_bins(tss, windows, 1000, 100, 100)
+    assert len(hits) == 0 and hits["window"].dtype == np.int64
+    tracks = tracks_table(("cage", "CAGE", "liver", "+", "g"))
+    assert evaluate.gene_matrix(np.zeros((1, 8, 1)), hits, tracks).empty

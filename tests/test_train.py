@@ -127,9 +127,14 @@ def test_a_run_directory_refuses_a_different_config(smoke_store, tmp_path):
     spec = smoke_spec(smoke_store)
     train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**{**CONFIG, "epochs": 1}),
               progress=False)  # fmt: skip
-    with pytest.raises(ValueError, match="different spec or config"):
+    with pytest.raises(ValueError, match="different spec, config or store"):
         train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**{**CONFIG, "epochs": 2}),
                   progress=False)  # fmt: skip
+    # a notebook rerun with new parameters starts over
+    _, state = train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**{**CONFIG, "epochs": 2}),
+                         progress=False, on_change="restart")  # fmt: skip
+    assert [row["epoch"] for row in state["history"]] == [1, 2]
+    assert json.loads((tmp_path / "run.json").read_text())["config"]["epochs"] == 2
 
 
 def test_a_missing_store_is_named(tmp_path):

@@ -300,8 +300,8 @@ def tss_bins(tss, windows, seq_length: int, pool_width: int, crop_bp: int):
                 if 0 <= b < bins:
                     row = sites.iloc[site_index].to_dict()
                     frames.append({**row, "window": int(rows[w]), "bin": int(b)})
-    columns = [*tss.columns, "window", "bin"]
-    return pd.DataFrame(frames, columns=columns)
+    found = pd.DataFrame(frames, columns=[*tss.columns, "window", "bin"])
+    return found.astype({"window": np.int64, "bin": np.int64})
 
 
 def cage_strand_tracks(tracks: list[dict], assay: str = "CAGE") -> dict[str, dict[str, int]]:
@@ -507,7 +507,9 @@ def tss_matrix(values: np.ndarray, hits, tracks: list[dict], assay: str = "CAGE"
     window, bin_ = hits["window"].to_numpy(), hits["bin"].to_numpy()
     columns = {}
     for cell_type, by_strand in strands.items():
-        track_index = np.array([by_strand.get(s, by_strand.get("+")) for s in hits["strand"]])
+        track_index = np.array(
+            [by_strand.get(s, by_strand.get("+")) for s in hits["strand"]], dtype=np.int64
+        )
         columns[cell_type] = values[window, bin_, track_index]
     frame = pd.DataFrame(columns)
     frame["gene_id"] = hits["gene_id"].to_numpy()

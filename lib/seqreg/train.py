@@ -288,7 +288,8 @@ def set_precision(precision: str) -> None:
 
 
 def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig | None = None,
-        progress: bool = True, workers: int = 1) -> tuple[keras.Model, dict]:  # fmt: skip
+        progress: bool = True, workers: int = 1,
+        on_change: Literal["error", "restart"] = "error") -> tuple[keras.Model, dict]:  # fmt: skip
     """Train ``spec`` on a store, resuming from ``run_dir`` if it holds a checkpoint.
 
     Parameters
@@ -303,6 +304,11 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         finished (or stopped early) is not trained again; one that was killed resumes.
     config
         :class:`TrainConfig`; a resumed run must use the same settings.
+    on_change
+        What to do when ``run_dir`` holds a run of another spec, config or store (the
+        store is identified by its path, size and modification time): ``error`` (the
+        default) refuses; ``restart`` discards that run and trains from scratch, which is
+        what a notebook rerun with new parameters or new data wants.
     progress
         Show a progress bar over batches.
     workers
@@ -322,17 +328,19 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         raise InputFileError(store, "no training store here; build it with notebook 01")
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    settings = {"spec": spec, "config": asdict(config), "store": str(Path(store).resolve())}
+    status = Path(store).stat()
+    settings = json.loads(json.dumps({
+        "spec": spec, "config": asdict(config), "store": str(Path(store).resolve()),
+        "store_size": status.st_size, "store_mtime_ns": status.st_mtime_ns,
+    }))  # fmt: skip
     run_file = run_dir / "run.json"
-    if run_file.exists():
-        previous = json.loads(run_file.read_text())
-        if previous["spec"] != json.loads(json.dumps(spec)) or previous["config"] != json.loads(
-            json.dumps(asdict(config))
-        ):
+    if run_file.exists() and json.loads(run_file.read_text()) != settings:
+        if on_change != "restart":
             raise ValueError(
-                f"{run_dir}: holds a run with a different spec or config; use another run_dir "
-                "or delete it to start again"
+                f"{run_dir}: holds a run with a different spec, config or store; use another "
+                "run_dir, delete it, or pass on_change='restart'"
             )
+        discard_run(run_dir)
     write_json(run_file, settings)
 
     keras.utils.set_random_seed(config.seed)
@@ -368,6 +376,15 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     if (run_dir / BEST).exists():
         model.load_weights(run_dir / BEST)
     return model, state
+
+
+def discard_run(run_dir: str | Path) -> None:
+    """Remove a run's checkpoint, best weights, history and settings (nothing else)."""
+    run_dir = Path(run_dir)
+    for name in (CHECKPOINT, f"{CHECKPOINT}.new", f"{CHECKPOINT}.old"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    for name in (BEST, f".{BEST}", "history.tsv", "run.json"):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def load_trained(run_dir: str | Path, spec: dict | None = None) -> keras.Model:
