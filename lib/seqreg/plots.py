@@ -416,11 +416,11 @@ def cluster_heatmaps(experiment: np.ndarray, prediction: np.ndarray, labels: np.
     plt = _plt()
     order = np.argsort(labels, kind="stable")
     fig, axes = plt.subplots(1, 2, figsize=(9, 5), sharey=True)
-    for ax, matrix, name in zip(axes, (experiment, prediction), ("experiment", "prediction"),
-                                strict=True):  # fmt: skip
-        centred = matrix - matrix.mean(axis=1, keepdims=True)
-        limit = np.percentile(np.abs(centred), 98) or 1.0
-        image = ax.imshow(centred[order], aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
+    centred = [m - m.mean(axis=1, keepdims=True) for m in (experiment, prediction)]
+    # one colour scale for both panels, so a flatter prediction looks flatter
+    limit = max(np.percentile(np.abs(c), 98) for c in centred) or 1.0
+    for ax, values, name in zip(axes, centred, ("experiment", "prediction"), strict=True):
+        image = ax.imshow(values[order], aspect="auto", cmap="RdBu_r", vmin=-limit, vmax=limit,
                           interpolation="nearest")  # fmt: skip
         ax.set_xticks(range(len(columns)), columns, rotation=90, fontsize=7)
         ax.set_title(name)
