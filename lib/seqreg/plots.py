@@ -441,3 +441,38 @@ def metric_bars(table, x: str, y: str, title: str = "", xlabel: str | None = Non
     ax.set(xlabel=xlabel or x, ylabel=ylabel or y, title=title)
     fig.tight_layout()
     return fig
+
+
+def receptive_field_ablation(table, title: str = "receptive field ablation (Basenji 2018)"):
+    """Supp. Fig. S4: test accuracy against the number of dilated layers.
+
+    ``table``: DataFrame with ``dilated_layers``, ``receptive_field_bp``, ``cage_pearson_r``
+    and ``all_tracks_pearson_r``; each point is labelled with its receptive field.
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    for column, label in (
+        ("cage_pearson_r", "CAGE tracks"),
+        ("all_tracks_pearson_r", "all tracks"),
+    ):
+        ax.plot(table["dilated_layers"], table[column], marker="o", label=label)
+    for _, row in table.iterrows():
+        ax.annotate(f"{row['receptive_field_bp'] / 1000:.1f} kb",
+                    (row["dilated_layers"], row["cage_pearson_r"]), fontsize=7,
+                    textcoords="offset points", xytext=(0, 6))  # fmt: skip
+    ax.set(xlabel="dilated layers", ylabel="mean test Pearson r (log2)", title=title)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def tss_switching(experiment: np.ndarray, prediction: np.ndarray, r: float):
+    """Centred log2 ratio between a gene's two TSSs per cell type, prediction against
+    experiment (``(genes, cell types)`` each)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    ax.scatter(np.ravel(experiment), np.ravel(prediction), s=8, alpha=0.6)
+    ax.set(xlabel="experiment: centred log2 TSS1/TSS2", ylabel="prediction: centred log2 TSS1/TSS2",
+           title=f"TSS switching, {len(experiment)} genes, r = {r:.3f}")  # fmt: skip
+    fig.tight_layout()
+    return fig
