@@ -87,3 +87,70 @@ def credible_set(log_bf: np.ndarray, coverage: float = 0.95) -> tuple[np.ndarray
     in_set = np.zeros(len(pip), dtype=bool)
     in_set[order[:size]] = True
     return pip, in_set
+
+
+def ols(table, response: str, covariates: list[str], robust: str | None = "HC1"):
+    """Ordinary least squares of ``response`` on ``covariates`` (with an intercept).
+
+    Parameters
+    ----------
+    table
+        DataFrame holding the columns; rows with a missing value are dropped.
+    robust
+        Heteroscedasticity-consistent standard errors (statsmodels ``cov_type``, e.g.
+        ``"HC1"``), or None for the classical ones. Chi-square responses are far from
+        homoscedastic, so robust errors are the default.
+
+    Returns
+    -------
+    coefficients, fit
+        DataFrame (``term``, ``coef``, ``se``, ``t``, ``p``) and the statsmodels result
+        (its ``predict`` and ``rsquared`` are used for model comparisons).
+    """
+    import pandas as pd
+    import statsmodels.api as sm
+
+    data = table[[response, *covariates]].dropna()
+    design = sm.add_constant(data[covariates].astype(float), has_constant="add")
+    model = sm.OLS(data[response].astype(float), design)
+    fit = model.fit(cov_type=robust) if robust else model.fit()
+    coefficients = pd.DataFrame({
+        "term": design.columns, "coef": fit.params.to_numpy(), "se": fit.bse.to_numpy(),
+        "t": fit.tvalues.to_numpy(), "p": fit.pvalues.to_numpy(),
+    })  # fmt: skip
+    return coefficients, fit
+
+
+def quantile_enrichment(score: np.ndarray, hit: np.ndarray, n_quantiles: int = 5):
+    """Proportion of hits per quantile of a score, and each quantile's enrichment over
+    the mean proportion of the bottom three quantiles (Basenji 2018 Fig 5B).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``quantile`` (1 = lowest), ``n``, ``hits``, ``proportion``, ``score_min``,
+        ``score_max``, ``enrichment``; ties are broken by rank order so quantiles have
+        equal sizes.
+    """
+    import pandas as pd
+    from scipy.stats import rankdata
+
+    score = np.asarray(score, dtype=float)
+    hit = np.asarray(hit, dtype=bool)
+    ranks = rankdata(score, method="ordinal") - 1
+    quantile = (ranks * n_quantiles // len(score)) + 1
+    table = (
+        pd.DataFrame({"quantile": quantile, "hit": hit, "score": score})
+        .groupby("quantile")
+        .agg(
+            n=("hit", "size"),
+            hits=("hit", "sum"),
+            score_min=("score", "min"),
+            score_max=("score", "max"),
+        )
+        .reset_index()
+    )
+    table["proportion"] = table["hits"] / table["n"]
+    bottom = table["proportion"].iloc[: min(3, len(table))].mean()
+    table["enrichment"] = table["proportion"] / bottom if bottom > 0 else np.nan
+    return table[["quantile", "n", "hits", "proportion", "score_min", "score_max", "enrichment"]]
