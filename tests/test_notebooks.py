@@ -95,4 +95,16 @@ EXPECTATIONS = {
         ),
         lambda m: len(m["rf_ablation"]) == 2 and m["genes"] > 0,
     ],
+    "06_variant_scores_eqtl": [
+        # every synthetic REF allele matches the genome; pairs near TSSs were scored
+        lambda m: m["vcf_counts"]["kept"] == m["vcf_counts"]["snvs"] > 0 and m["pairs_scored"] > 0,
+        lambda m: m["scoring_method"] == "local",
+        # |SED| ranks the planted causal pairs above the others (misplaced edits give ~0.5)
+        lambda m: min(r["auroc_abs_score"] for r in m["recovery"].values()) > 0.6,
+        # the regression finds the planted effects when they are the score
+        lambda m: (
+            len(m["truth_as_score"]) == 4
+            and min(r["coef"] for r in m["truth_as_score"].values()) > 0
+        ),
+    ],
 }

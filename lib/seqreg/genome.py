@@ -276,3 +276,23 @@ def read_bed(path: str | Path):
     ):
         raise InputFileError(path, "columns 2 and 3 (start, end) must be integers")
     return table
+
+
+def read_tss(path: str | Path):
+    """Read a TSS BED (``chrom``, 0-based ``position``, end, ``transcript_id``, score,
+    ``strand``, ``gene_id``), as the manifest's ``tss`` role holds it."""
+    import pandas as pd
+
+    from .errors import InputFileError
+
+    names = ["chrom", "position", "end", "transcript_id", "score", "strand", "gene_id"]
+    try:
+        table = pd.read_csv(path, sep="\t", header=None, names=names, comment="#",
+                            dtype={"chrom": str, "transcript_id": str, "gene_id": str})  # fmt: skip
+    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raise InputFileError(path, f"is not a readable TSS BED ({err})") from None
+    if table[["position", "strand", "gene_id"]].isna().any().any():
+        raise InputFileError(
+            path, "needs 7 columns: chrom, start, end, transcript id, score, strand, gene id"
+        )
+    return table

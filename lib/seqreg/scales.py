@@ -64,6 +64,13 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "demo": {"dilated_layers": (0, 2, 4, 6), "epochs": 5},
         "paper": {"dilated_layers": (0, 1, 3, 5, 7), "epochs": 30},
     },
+    "variant_scores": {
+        # window centres every stride bp (each variant within stride/2 of its window's
+        # centre), LD window for LD scores, pruning and signed LD profiles
+        "smoke": {"stride": 512, "ld_window": 50_000},
+        "demo": {"stride": 2048, "ld_window": 100_000},
+        "paper": {"stride": 8192, "ld_window": 1_000_000},
+    },
     "data_qc": {
         # chromosomes read for track QC (None = all) and values sampled per track
         "smoke": {"max_chromosomes": None, "values_per_track": 20_000},
