@@ -244,7 +244,7 @@ def test_sed_is_the_tss_bin_difference_summed_over_a_genes_tsss(model, tmp_path)
     ref, alt = (train.predict(model, x) for x in (window, edited))
     bins = [(t - (start + 256)) // 128 for t in (3000, 3400)]
     expected = (alt[0, bins] - ref[0, bins]).sum(axis=0)
-    np.testing.assert_allclose(scores.sed[0], expected, rtol=1e-4, atol=1e-7)
+    np.testing.assert_allclose(scores.sed[0], expected, rtol=1e-4, atol=5e-6)
     np.testing.assert_allclose(scores.sad[0], (alt - ref)[0].sum(axis=0), rtol=1e-4, atol=1e-6)
 
 

@@ -18,6 +18,7 @@ code of the new base (0-3 for A, C, G, T).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -36,6 +37,7 @@ _LOCAL_LAYERS = (
 )
 
 Method = Literal["local", "full"]
+_SPLITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -213,7 +215,12 @@ class EditPredictor:
         self.swap = swap
         self.members = [(s, f) for s in shifts for f in ((False, True) if reverse_complement else (False,))]  # fmt: skip
         self.batch_size = batch_size
-        self.split = split_local(model) if method == "local" else None
+        if method == "local":
+            if model not in _SPLITS:  # one split per model, so its compiled passes are reused
+                _SPLITS[model] = split_local(model)
+            self.split = _SPLITS[model]
+        else:
+            self.split = None
         self.method = "local" if self.split is not None else "full"
 
     def _unorient(self, y: np.ndarray, flip: bool) -> np.ndarray:
@@ -281,8 +288,10 @@ class EditPredictor:
         trunk_ref = _run(split.trunk, x, self.batch_size)
         reference = _run(split.head, trunk_ref, self.batch_size)
         length = split.slice_length()
+        # slices are short: batch as many bases per pass as a batch of full windows holds
+        edit_batch = self.batch_size * max(1, split.seq_length // length)
         edited = []
-        for rows in _batches(len(window), self.batch_size):
+        for rows in _batches(len(window), edit_batch):
             starts = np.array([split.slice_start(int(p), length) if ok else 0
                                for p, ok in zip(pos[rows], inside[rows], strict=True)])  # fmt: skip
             slices = np.stack(
@@ -294,7 +303,7 @@ class EditPredictor:
                 if ok:
                     slices[i, p - s] = 0.0
                     slices[i, p - s, c] = 1.0
-            trunk_slices = _run(split.trunk, slices, self.batch_size)
+            trunk_slices = _run(split.trunk, slices, edit_batch)
             trunk_alt = trunk_ref[window[rows]].copy()
             for i, (p, s, ok) in enumerate(zip(pos[rows], starts, inside[rows], strict=True)):
                 if ok:
@@ -303,5 +312,5 @@ class EditPredictor:
                     trunk_alt[i, first : last + 1] = trunk_slices[
                         i, first - offset : last + 1 - offset
                     ]
-            edited.append(_run(split.head, trunk_alt, self.batch_size))
+            edited.append(_run(split.head, trunk_alt, edit_batch))
         return reference, np.concatenate(edited) if edited else reference[:0]
