@@ -139,6 +139,7 @@ def test_ols_recovers_a_known_coefficient():
     table["chi2"] = 1 + 0.3 * table["ld_score"] + 4.0 * table["annotation"] + rng.normal(0, 2, 5000)
     coefficients, fit = stats.ols(table, "chi2", ["ld_score", "annotation"])
     row = coefficients.set_index("term")
+    assert fit.nobs == 5000 and 0 < fit.rsquared < 1
     assert abs(row.at["annotation", "coef"] - 4.0) < 3 * row.at["annotation", "se"]
     assert abs(row.at["ld_score", "coef"] - 0.3) < 3 * row.at["ld_score", "se"]
     assert row.at["annotation", "p"] < 1e-10
