@@ -4,12 +4,24 @@ BLUEPRINT summary files (``{mono,neut,tcel}_{K27AC,K4ME1}_log2rpm_peer_10_all_su
 are space-separated without a header; their columns are, in order: the variant as
 ``chr:pos_ref_alt``, its rsid, the phenotype region as ``chr:start:end``, the p-value,
 beta, the Bonferroni-adjusted p-value, the FDR, the ALT allele frequency and the
-standard error of beta.
+standard error of beta. The real files hold tens of millions of rows, so they are read
+in chunks and reduced to the links that pass the filters.
+
+Connectivity (microglia QTL report, section 3.1): the genome is cut into fixed bins
+(10 kb); a QTL links a source variant to a target region. For each target bin,
+**connected QTLs** counts the distinct variants with a link to a target overlapping the
+bin, and **binned QTLs** the distinct source bins holding such variants. A target region
+that spans several bins counts, in full, for every bin it overlaps (``assignment="overlap"``);
+``assignment="midpoint"`` counts it only for the bin of its midpoint.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
+
+import numpy as np
 
 from .errors import InputFileError
 
@@ -24,51 +36,267 @@ BLUEPRINT_COLUMNS = [
     "alt_af",
     "se",
 ]
+_NUMERIC = ("pval", "beta", "bonferroni", "fdr", "alt_af", "se")
 
 
-def read_blueprint_qtl(path: str | Path):
-    """Read a BLUEPRINT QTL summary file.
+def _parse_chunk(table, path: Path, first_line: int):
+    """Split variant and phenotype fields and check every value; name the first bad line."""
+    import pandas as pd
 
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`BLUEPRINT_COLUMNS` plus ``chrom``, ``pos`` (1-based), ``ref``, ``alt`` of
-        the variant and ``target_chrom``, ``target_start``, ``target_end`` of the phenotype.
+    def fail(mask, problem: str):
+        row = int(np.flatnonzero(mask.to_numpy())[0])
+        raise InputFileError(path, f"line {first_line + row}: {problem}")
+
+    n_fields = table.notna().sum(axis=1)
+    wrong = n_fields != len(BLUEPRINT_COLUMNS)
+    if wrong.any():
+        row = int(np.flatnonzero(wrong.to_numpy())[0])
+        raise InputFileError(path, f"line {first_line + row} has {int(n_fields.iloc[row])} columns; "
+                                   f"BLUEPRINT QTL files have {len(BLUEPRINT_COLUMNS)}")  # fmt: skip
+    table = table.iloc[:, : len(BLUEPRINT_COLUMNS)]
+    table.columns = BLUEPRINT_COLUMNS
+    snp = table["snp"].str.partition(":")
+    chrom = snp[0]
+    pos, ref, alt = _split3(snp[2], "_")
+    target_chrom, target_start, target_end = _split3(table["phenotype"], ":")
+    numbers = {name: pd.to_numeric(values, errors="coerce")
+               for name, values in (("pos", pos), ("target_start", target_start), ("target_end", target_end))}  # fmt: skip
+    bad_snp = (
+        (chrom == "")
+        | numbers["pos"].isna()
+        | ~ref.str.fullmatch("[ACGTN]+")
+        | ~alt.str.fullmatch("[ACGTN]+")
+    )
+    if bad_snp.any():
+        fail(bad_snp, f"variant {table['snp'][bad_snp].iloc[0]!r} is not chr:pos_ref_alt")
+    bad_target = (
+        numbers["target_start"].isna() | numbers["target_end"].isna() | (target_chrom == "")
+    )
+    bad_target |= numbers["target_end"].fillna(0) < numbers["target_start"].fillna(0)
+    if bad_target.any():
+        fail(
+            bad_target, f"phenotype {table['phenotype'][bad_target].iloc[0]!r} is not chr:start:end"
+        )
+    out = table.copy()
+    for column in _NUMERIC:
+        out[column] = pd.to_numeric(out[column], errors="coerce")
+        if out[column].isna().any():
+            fail(out[column].isna(), f"column {column!r} is not a number")
+    out["chrom"], out["ref"], out["alt"], out["target_chrom"] = chrom, ref, alt, target_chrom
+    out["pos"] = numbers["pos"].astype(np.int64)
+    out["target_start"] = numbers["target_start"].astype(np.int64)
+    out["target_end"] = numbers["target_end"].astype(np.int64)
+    return out
+
+
+def _split3(values, separator: str):
+    """Three fields of ``a<sep>b<sep>c`` strings (empty strings where absent)."""
+    head = values.str.partition(separator)
+    tail = head[2].str.partition(separator)
+    return head[0], tail[0], tail[2]
+
+
+def iter_blueprint_qtl(path: str | Path, chunksize: int = 1_000_000) -> Iterator:
+    """Parsed chunks of a BLUEPRINT QTL summary file (gzipped or not).
+
+    Each chunk has :data:`BLUEPRINT_COLUMNS` plus ``chrom``, ``pos`` (1-based), ``ref``,
+    ``alt`` of the variant and ``target_chrom``, ``target_start``, ``target_end`` of the
+    phenotype. A malformed line (wrong number of columns, a coordinate that does not
+    parse, a non-numeric statistic) raises :class:`~seqreg.errors.InputFileError` naming
+    the file and the line number.
     """
+    import re
+
     import pandas as pd
 
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "no such QTL file")
+    first_line = 1
     try:
-        table = pd.read_csv(path, sep=r"\s+", header=None, dtype={0: str, 1: str, 2: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, OSError, UnicodeDecodeError) as err:
+        reader = pd.read_csv(path, sep=" ", header=None, names=range(len(BLUEPRINT_COLUMNS) + 1),
+                             dtype=str, chunksize=chunksize, engine="c", na_filter=True,
+                             keep_default_na=False, na_values=[""])  # fmt: skip
+        for chunk in reader:  # one spare column catches lines with too many fields
+            chunk.index = range(len(chunk))
+            yield _parse_chunk(chunk, path, first_line)
+            first_line += len(chunk)
+    except pd.errors.ParserError as err:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if found:
+            raise InputFileError(path, f"line {found.group(2)} has {found.group(3)} columns; BLUEPRINT "
+                                       f"QTL files have {len(BLUEPRINT_COLUMNS)}") from None  # fmt: skip
         raise InputFileError(path, f"is not a readable BLUEPRINT QTL table ({err})") from None
-    if table.shape[1] != len(BLUEPRINT_COLUMNS):
-        raise InputFileError(
-            path, f"has {table.shape[1]} columns; BLUEPRINT QTL files have {len(BLUEPRINT_COLUMNS)}"
-        )
-    table.columns = BLUEPRINT_COLUMNS
-    snp = table["snp"].str.extract(
-        r"^(?P<chrom>[^:]+):(?P<pos>\d+)_(?P<ref>[ACGTN]+)_(?P<alt>[ACGTN]+)$"
-    )
-    target = table["phenotype"].str.extract(
-        r"^(?P<target_chrom>[^:]+):(?P<target_start>\d+):(?P<target_end>\d+)$"
-    )
-    if snp.isna().any().any() or target.isna().any().any():
-        raise InputFileError(
-            path, "variants must read chr:pos_ref_alt and phenotypes chr:start:end"
-        )
-    for column in ("pval", "beta", "bonferroni", "fdr", "alt_af", "se"):
-        table[column] = pd.to_numeric(table[column], errors="coerce")
-        if table[column].isna().any():
-            raise InputFileError(path, f"column {column!r} has non-numeric values")
-    snp["pos"] = snp["pos"].astype(int)
-    target[["target_start", "target_end"]] = target[["target_start", "target_end"]].astype(int)
-    return pd.concat([table, snp, target], axis=1)
+    except (pd.errors.EmptyDataError, OSError, UnicodeDecodeError, EOFError) as err:
+        raise InputFileError(path, f"is not a readable BLUEPRINT QTL table ({err})") from None
+
+
+def read_blueprint_qtl(path: str | Path):
+    """Read a whole BLUEPRINT QTL summary file (see :func:`iter_blueprint_qtl`; for the
+    real, large files use :func:`read_qtl_links`, which keeps only filtered links)."""
+    import pandas as pd
+
+    chunks = list(iter_blueprint_qtl(path))
+    if not chunks:
+        raise InputFileError(path, "is empty")
+    table = pd.concat(chunks, ignore_index=True)
+    if table.shape[1] != len(BLUEPRINT_COLUMNS) + 7:
+        raise InputFileError(path, f"has {table.shape[1]} columns")
+    return table
 
 
 def target_degree(table, fdr: float = 0.05):
     """Number of significant QTL variants per target region (the target's degree)."""
-    significant = table[table["fdr"] <= fdr]
+    significant = table[table["fdr"] < fdr]
     return significant.groupby("phenotype").size().sort_values(ascending=False)
+
+
+def read_qtl_links(path: str | Path, fdr_max: float = 0.05, max_distance: int = 1_000_000,
+                   chunksize: int = 1_000_000, progress: bool = False):  # fmt: skip
+    """The QTL links of a BLUEPRINT file that pass the report's filters, read in chunks.
+
+    Filters: FDR strictly below ``fdr_max``; variant and target on the same chromosome;
+    variant within ``max_distance`` of the target's midpoint. A row repeating a
+    (variant, phenotype) pair counts once.
+
+    Returns
+    -------
+    links, counts
+        DataFrame with ``chrom``, ``pos``, ``variant`` (``chr:pos_ref_alt``),
+        ``target_start``, ``target_end``, ``distance`` (variant minus target midpoint); and
+        counts of ``rows``, ``fdr_pass``, ``other_chromosome``, ``too_far``, ``duplicates``,
+        ``links``.
+    """
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    counts = dict.fromkeys(
+        ("rows", "fdr_pass", "other_chromosome", "too_far", "duplicates", "links"), 0
+    )
+    kept = []
+    for chunk in tqdm(iter_blueprint_qtl(path, chunksize), disable=not progress, unit="chunk",
+                      desc=Path(path).name):  # fmt: skip
+        counts["rows"] += len(chunk)
+        chunk = chunk[chunk["fdr"] < fdr_max]
+        counts["fdr_pass"] += len(chunk)
+        same = chunk["chrom"] == chunk["target_chrom"]
+        counts["other_chromosome"] += int((~same).sum())
+        chunk = chunk[same]
+        distance = chunk["pos"] - (chunk["target_start"] + chunk["target_end"]) // 2
+        near = distance.abs() <= max_distance
+        counts["too_far"] += int((~near).sum())
+        kept.append(pd.DataFrame({"chrom": chunk["chrom"][near], "pos": chunk["pos"][near],
+                                  "variant": chunk["snp"][near], "target_start": chunk["target_start"][near],
+                                  "target_end": chunk["target_end"][near], "distance": distance[near]}))  # fmt: skip
+    columns = ["chrom", "pos", "variant", "target_start", "target_end", "distance"]
+    links = pd.concat(kept, ignore_index=True) if kept else pd.DataFrame(columns=columns)
+    before = len(links)
+    links = links.drop_duplicates(
+        ["variant", "chrom", "target_start", "target_end"], ignore_index=True
+    )
+    counts["duplicates"] = before - len(links)
+    counts["links"] = len(links)
+    return links, counts
+
+
+def connectivity(links, bin_size: int = 10_000,
+                 assignment: Literal["overlap", "midpoint"] = "overlap"):  # fmt: skip
+    """Connected and binned QTLs of every target bin that has at least one link.
+
+    Parameters
+    ----------
+    links
+        :func:`read_qtl_links` output (``chrom``, ``pos``, ``variant``, ``target_start``,
+        ``target_end``; coordinates as the file gives them).
+    assignment
+        ``"overlap"``: a target counts for every bin its region overlaps (the last base
+        is ``target_end - 1``); ``"midpoint"``: only for the bin of its midpoint.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``chrom``, ``bin`` (index; the bin covers ``bin * bin_size`` to
+        ``(bin + 1) * bin_size``), ``connected_qtls``, ``binned_qtls``.
+    """
+    import pandas as pd
+
+    if not len(links):
+        return pd.DataFrame({"chrom": [], "bin": [], "connected_qtls": [], "binned_qtls": []})
+    if assignment == "overlap":
+        first = links["target_start"].to_numpy() // bin_size
+        last = (
+            np.maximum(links["target_end"].to_numpy() - 1, links["target_start"].to_numpy())
+            // bin_size
+        )
+    elif assignment == "midpoint":
+        first = last = ((links["target_start"] + links["target_end"]) // 2).to_numpy() // bin_size
+    else:
+        raise ValueError(f"assignment must be 'overlap' or 'midpoint', not {assignment!r}")
+    span = last - first + 1
+    rows = np.repeat(np.arange(len(links)), span)
+    target_bin = np.repeat(first, span) + (
+        np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+    )
+    expanded = pd.DataFrame({
+        "chrom": links["chrom"].to_numpy()[rows], "bin": target_bin,
+        "variant": links["variant"].to_numpy()[rows],
+        "source_bin": links["pos"].to_numpy()[rows] // bin_size,
+    })  # fmt: skip
+    keys = ["chrom", "bin"]
+    connected = expanded.drop_duplicates([*keys, "variant"]).groupby(keys).size()
+    binned = expanded.drop_duplicates([*keys, "source_bin"]).groupby(keys).size()
+    return pd.DataFrame({"connected_qtls": connected, "binned_qtls": binned}).reset_index()
+
+
+def genome_bins(chrom_sizes: dict[str, int], bin_size: int = 10_000) -> int:
+    """Number of ``bin_size`` bins covering the chromosomes (the last bin of each may be short)."""
+    return int(sum(-(-size // bin_size) for size in chrom_sizes.values()))
+
+
+def connectivity_summary(per_bin, chrom_sizes: dict[str, int], bin_size: int = 10_000,
+                         column: str = "connected_qtls", hub: int = 100) -> dict:  # fmt: skip
+    """One row of the report's Tables 1 (connected QTLs) and 2 (QTL bins).
+
+    Returns
+    -------
+    dict
+        ``total`` (the column summed over bins), ``connected_regions`` (bins with at least
+        one), ``all_regions`` (every bin of the genome), ``mean_per_connected_region``,
+        ``mean_per_region``, ``share_without``, ``share_over_hub`` (more than ``hub``).
+    """
+    on_genome = per_bin[per_bin["chrom"].isin(set(chrom_sizes))]
+    values = on_genome[column].to_numpy()
+    all_regions = genome_bins(chrom_sizes, bin_size)
+    connected = int((values > 0).sum())
+    total = int(values.sum())
+    return {"total": total, "connected_regions": connected, "all_regions": all_regions,
+            "mean_per_connected_region": total / connected if connected else float("nan"),
+            "mean_per_region": total / all_regions, "share_without": 1 - connected / all_regions,
+            "share_over_hub": float((values > hub).sum() / all_regions)}  # fmt: skip
+
+
+def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
+    """Fit a power law to a degree distribution (``powerlaw``, xmin chosen by the KS
+    distance) and compare it with an exponential by a log-likelihood ratio.
+
+    Returns
+    -------
+    dict
+        ``alpha``, ``xmin``, ``n_tail`` (degrees >= xmin), ``loglikelihood_ratio`` (positive
+        favours the power law), ``p_value`` (of the sign of the ratio), ``favoured``
+        (``"power law"``, ``"exponential"`` or ``"neither"`` at p < 0.05).
+    """
+    import warnings
+
+    import powerlaw
+
+    degrees = np.asarray(degrees)
+    degrees = degrees[degrees > 0]
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore")
+        fit = powerlaw.Fit(degrees, discrete=discrete, verbose=False)
+        ratio, p = fit.distribution_compare("power_law", "exponential", normalized_ratio=True)
+    favoured = "neither" if p >= 0.05 else ("power law" if ratio > 0 else "exponential")
+    return {"alpha": float(fit.power_law.alpha), "xmin": float(fit.power_law.xmin),
+            "n_tail": int((degrees >= fit.power_law.xmin).sum()), "loglikelihood_ratio": float(ratio),
+            "p_value": float(p), "favoured": favoured}  # fmt: skip
