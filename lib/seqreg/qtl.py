@@ -40,71 +40,96 @@ _NUMERIC = ("pval", "beta", "bonferroni", "fdr", "alt_af", "se")
 
 
 def _parse_chunk(table, path: Path, first_line: int):
-    """Split variant and phenotype fields and check every value; name the first bad line."""
+    """Split the variant and phenotype fields of a chunk read with numeric statistics;
+    name the first bad line (``table.index`` holds row offsets from ``first_line``)."""
     import pandas as pd
 
     def fail(mask, problem: str):
-        row = int(np.flatnonzero(mask.to_numpy())[0])
+        row = int(table.index[np.flatnonzero(np.asarray(mask))[0]])
         raise InputFileError(path, f"line {first_line + row}: {problem}")
 
-    n_fields = table.notna().sum(axis=1)
-    wrong = n_fields != len(BLUEPRINT_COLUMNS)
-    if wrong.any():
-        row = int(np.flatnonzero(wrong.to_numpy())[0])
-        raise InputFileError(path, f"line {first_line + row} has {int(n_fields.iloc[row])} columns; "
-                                   f"BLUEPRINT QTL files have {len(BLUEPRINT_COLUMNS)}")  # fmt: skip
-    table = table.iloc[:, : len(BLUEPRINT_COLUMNS)]
-    table.columns = BLUEPRINT_COLUMNS
-    snp = table["snp"].str.partition(":")
-    chrom = snp[0]
-    pos, ref, alt = _split3(snp[2], "_")
-    target_chrom, target_start, target_end = _split3(table["phenotype"], ":")
-    numbers = {name: pd.to_numeric(values, errors="coerce")
-               for name, values in (("pos", pos), ("target_start", target_start), ("target_end", target_end))}  # fmt: skip
-    bad_snp = (
-        (chrom == "")
-        | numbers["pos"].isna()
-        | ~ref.str.fullmatch("[ACGTN]+")
-        | ~alt.str.fullmatch("[ACGTN]+")
+    snp = table["snp"].str.split(r"[:_]", n=3, expand=True, regex=True).reindex(columns=range(4))
+    target = table["phenotype"].str.split(":", n=2, expand=True).reindex(columns=range(3))
+    pos = pd.to_numeric(snp[1], errors="coerce")
+    start, end = (pd.to_numeric(target[k], errors="coerce") for k in (1, 2))
+    bad_snp = snp.isna().any(axis=1) | pos.isna() | (snp[0] == "")
+    bad_snp |= ~snp[2].fillna("").str.fullmatch("[ACGTN]+") | ~snp[3].fillna("").str.fullmatch(
+        "[ACGTN]+"
     )
     if bad_snp.any():
-        fail(bad_snp, f"variant {table['snp'][bad_snp].iloc[0]!r} is not chr:pos_ref_alt")
-    bad_target = (
-        numbers["target_start"].isna() | numbers["target_end"].isna() | (target_chrom == "")
-    )
-    bad_target |= numbers["target_end"].fillna(0) < numbers["target_start"].fillna(0)
+        fail(
+            bad_snp, f"variant {table['snp'][bad_snp.to_numpy()].iloc[0]!r} is not chr:pos_ref_alt"
+        )
+    bad_target = target.isna().any(axis=1) | start.isna() | end.isna() | (target[0] == "")
+    bad_target |= end.fillna(0) < start.fillna(0)
     if bad_target.any():
         fail(
-            bad_target, f"phenotype {table['phenotype'][bad_target].iloc[0]!r} is not chr:start:end"
+            bad_target,
+            f"phenotype {table['phenotype'][bad_target.to_numpy()].iloc[0]!r} is not chr:start:end",
         )
-    out = table.copy()
-    for column in _NUMERIC:
-        out[column] = pd.to_numeric(out[column], errors="coerce")
-        if out[column].isna().any():
-            fail(out[column].isna(), f"column {column!r} is not a number")
-    out["chrom"], out["ref"], out["alt"], out["target_chrom"] = chrom, ref, alt, target_chrom
-    out["pos"] = numbers["pos"].astype(np.int64)
-    out["target_start"] = numbers["target_start"].astype(np.int64)
-    out["target_end"] = numbers["target_end"].astype(np.int64)
-    return out
+    return table.assign(chrom=snp[0], pos=pos.astype(np.int64), ref=snp[2], alt=snp[3], target_chrom=target[0],
+                        target_start=start.astype(np.int64), target_end=end.astype(np.int64))  # fmt: skip
 
 
-def _split3(values, separator: str):
-    """Three fields of ``a<sep>b<sep>c`` strings (empty strings where absent)."""
-    head = values.str.partition(separator)
-    tail = head[2].str.partition(separator)
-    return head[0], tail[0], tail[2]
+def _check_fields(table, path: Path, first_line: int) -> None:
+    """Every line has exactly the nine BLUEPRINT columns (a spare tenth column is read)."""
+    n_fields = table.notna().sum(axis=1).to_numpy()
+    wrong = n_fields != len(BLUEPRINT_COLUMNS)
+    if wrong.any():
+        row = int(np.flatnonzero(wrong)[0])
+        raise InputFileError(path, f"line {first_line + row} has {int(n_fields[row])} columns; "
+                                   f"BLUEPRINT QTL files have {len(BLUEPRINT_COLUMNS)}")  # fmt: skip
 
 
-def iter_blueprint_qtl(path: str | Path, chunksize: int = 1_000_000) -> Iterator:
+def _reader(path: Path, chunksize: int, numeric: bool, skiprows: int = 0, nrows: int | None = None):
+    import pandas as pd
+
+    names = range(len(BLUEPRINT_COLUMNS) + 1)  # one spare column catches lines with too many fields
+    dtype = {
+        k: (float if numeric and BLUEPRINT_COLUMNS[k] in _NUMERIC else str) for k in range(9)
+    } | {9: str}
+    return pd.read_csv(path, sep=" ", header=None, names=names, dtype=dtype, chunksize=chunksize,
+                       engine="c", keep_default_na=False, na_values=[""], skiprows=skiprows, nrows=nrows)  # fmt: skip
+
+
+def _bad_number(path: Path, first_line: int, chunksize: int) -> InputFileError:
+    """Re-read one chunk as text to find the line whose statistic is not a number."""
+    import pandas as pd
+
+    table = next(
+        iter(_reader(path, chunksize, numeric=False, skiprows=first_line - 1, nrows=chunksize))
+    )
+    _check_fields(table, path, first_line)
+    for k, column in enumerate(BLUEPRINT_COLUMNS):
+        if column in _NUMERIC:
+            bad = pd.to_numeric(table[k], errors="coerce").isna().to_numpy()
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                return InputFileError(
+                    path, f"line {first_line + row}: column {column!r} is not a number"
+                )
+    return InputFileError(path, f"a statistic after line {first_line} is not a number")
+
+
+def iter_blueprint_qtl(
+    path: str | Path, chunksize: int = 1_000_000, fdr_below: float | None = None
+) -> Iterator:
     """Parsed chunks of a BLUEPRINT QTL summary file (gzipped or not).
 
     Each chunk has :data:`BLUEPRINT_COLUMNS` plus ``chrom``, ``pos`` (1-based), ``ref``,
     ``alt`` of the variant and ``target_chrom``, ``target_start``, ``target_end`` of the
-    phenotype. A malformed line (wrong number of columns, a coordinate that does not
-    parse, a non-numeric statistic) raises :class:`~seqreg.errors.InputFileError` naming
-    the file and the line number.
+    phenotype. With ``fdr_below`` only rows with FDR below it are kept (and their
+    coordinates parsed), which is what makes the real files fast to read. A malformed line
+    (wrong number of columns, a non-numeric statistic, or, in a row that is kept, a
+    variant or phenotype that does not parse) raises :class:`~seqreg.errors.InputFileError`
+    naming the file and the line number.
     """
+    for chunk, _ in _chunks(Path(path), chunksize, fdr_below):
+        yield chunk
+
+
+def _chunks(path: Path, chunksize: int, fdr_below: float | None) -> Iterator:
+    """(parsed chunk, rows read) pairs; see :func:`iter_blueprint_qtl`."""
     import re
 
     import pandas as pd
@@ -114,19 +139,26 @@ def iter_blueprint_qtl(path: str | Path, chunksize: int = 1_000_000) -> Iterator
         raise InputFileError(path, "no such QTL file")
     first_line = 1
     try:
-        reader = pd.read_csv(path, sep=" ", header=None, names=range(len(BLUEPRINT_COLUMNS) + 1),
-                             dtype=str, chunksize=chunksize, engine="c", na_filter=True,
-                             keep_default_na=False, na_values=[""])  # fmt: skip
-        for chunk in reader:  # one spare column catches lines with too many fields
+        for chunk in _reader(path, chunksize, numeric=True):
             chunk.index = range(len(chunk))
-            yield _parse_chunk(chunk, path, first_line)
-            first_line += len(chunk)
+            _check_fields(chunk, path, first_line)
+            chunk = chunk.iloc[:, : len(BLUEPRINT_COLUMNS)]
+            chunk.columns = BLUEPRINT_COLUMNS
+            size = len(chunk)
+            if fdr_below is not None:
+                chunk = chunk[chunk["fdr"].to_numpy() < fdr_below]
+            yield _parse_chunk(chunk, path, first_line), size
+            first_line += size
     except pd.errors.ParserError as err:
         found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
         if found:
             raise InputFileError(path, f"line {found.group(2)} has {found.group(3)} columns; BLUEPRINT "
                                        f"QTL files have {len(BLUEPRINT_COLUMNS)}") from None  # fmt: skip
         raise InputFileError(path, f"is not a readable BLUEPRINT QTL table ({err})") from None
+    except ValueError as err:
+        if "could not convert" in str(err) or "Unable to parse" in str(err):
+            raise _bad_number(path, first_line, chunksize) from None
+        raise
     except (pd.errors.EmptyDataError, OSError, UnicodeDecodeError, EOFError) as err:
         raise InputFileError(path, f"is not a readable BLUEPRINT QTL table ({err})") from None
 
@@ -174,10 +206,12 @@ def read_qtl_links(path: str | Path, fdr_max: float = 0.05, max_distance: int = 
         ("rows", "fdr_pass", "other_chromosome", "too_far", "duplicates", "links"), 0
     )
     kept = []
-    for chunk in tqdm(iter_blueprint_qtl(path, chunksize), disable=not progress, unit="chunk",
-                      desc=Path(path).name):  # fmt: skip
-        counts["rows"] += len(chunk)
-        chunk = chunk[chunk["fdr"] < fdr_max]
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such QTL file")
+    chunks = _chunks(path, chunksize, fdr_below=fdr_max)
+    for chunk, rows in tqdm(chunks, disable=not progress, unit="chunk", desc=path.name):
+        counts["rows"] += rows
         counts["fdr_pass"] += len(chunk)
         same = chunk["chrom"] == chunk["target_chrom"]
         counts["other_chromosome"] += int((~same).sum())
