@@ -351,15 +351,9 @@ class _ScoreFile:
 
     def append(self, variants, scores: dict, pairs, pair_scores: dict, windows_done: int) -> None:
         for column in ("chrom", "pos", "variant_id", "ref", "alt", "window"):
-            values = variants[column].to_numpy()
-            self._append(
-                f"variants/{column}", values.astype(object) if values.dtype == object else values
-            )
+            self._append(f"variants/{column}", variants[column].to_numpy())
         for column in ("variant", "gene_id", "tss_distance", "n_tss"):
-            values = pairs[column].to_numpy()
-            self._append(
-                f"pairs/{column}", values.astype(object) if values.dtype == object else values
-            )
+            self._append(f"pairs/{column}", pairs[column].to_numpy())
         for name, values in (scores | pair_scores).items():
             self._append(name, values)
         self.h5.attrs["n_variants"] = int(self.h5.attrs["n_variants"]) + len(variants)
