@@ -340,3 +340,12 @@ def test_smoke_scale_plants_the_same_kinds_of_structure(smoke_manifest):
     assert {"promoter", "enhancer", "ctcf"} <= set(summary["n_elements"])
     sites = read_tsv(smoke_manifest.truth_path("sites"))
     assert sites["pair_valid"].any() and (~sites["pair_valid"] & (sites["pair_id"].notna())).any()
+
+
+def test_demo_genome_holds_enough_promoters_to_learn_from(demo):
+    # one gene per 20 kb: with one per 50 kb the demo model never learned promoter grammar
+    summary = json.loads(demo.truth_path("summary").read_text())
+    genome_length = sum(chrom_sizes(demo).values())
+    assert summary["n_genes"] >= 0.9 * genome_length / 20_000
+    assert summary["n_elements"]["promoter"] >= summary["n_genes"]
+    assert summary["n_elements"]["enhancer"] >= 2 * summary["n_genes"]

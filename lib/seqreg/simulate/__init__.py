@@ -58,9 +58,9 @@ GENOME_LAYOUT: dict[str, list[int]] = {
 #: grammar, and its CAGE output fell back on CpG-island content.
 GENE_SPACING = {"smoke": 50_000, "demo": 20_000, "paper": 50_000}
 
-#: population and variant data per scale
+#: population and variant data per scale; demo plants 1.25 causal variants per gene
 N_INDIVIDUALS = {"smoke": 100, "demo": 500, "paper": 1000}
-N_CAUSAL_VARIANTS = {"smoke": 40, "demo": 250, "paper": 2500}
+N_CAUSAL_VARIANTS = {"smoke": 40, "demo": 625, "paper": 2500}
 CIS_WINDOW = {"smoke": 200_000, "demo": 250_000, "paper": 1_000_000}
 N_FAMILIES = {"smoke": 100, "demo": 1000, "paper": 2000}
 N_GWAS_POSITIVES = {"smoke": 20, "demo": 150, "paper": 1500}
