@@ -212,11 +212,14 @@ def _binned(manifest, track_id: str, masked: dict[str, np.ndarray]) -> np.ndarra
 
 
 def _signal_correlation(manifest, a: str, b: str, masked) -> float:
-    """Pearson of log1p coverage over 128-bp bins in the top 5% of either track."""
+    """Pearson of log1p coverage over 128-bp bins with signal (above 4x the median, the
+    background) in either track. A fixed top fraction of bins would depend on how much of
+    the genome the marks cover: in the demo genome H3K27ac covers about a fifth of it, so
+    its top 5% hold only peak summits of near-equal height, whose order is noise."""
     x, y = _binned(manifest, a, masked), _binned(manifest, b, masked)
     ok = ~np.isnan(x) & ~np.isnan(y)
     x, y = x[ok], y[ok]
-    signal = (x > np.quantile(x, 0.95)) | (y > np.quantile(y, 0.95))
+    signal = (x > 4 * np.median(x)) | (y > 4 * np.median(y))
     return float(np.corrcoef(np.log1p(x[signal]), np.log1p(y[signal]))[0, 1])
 
 
