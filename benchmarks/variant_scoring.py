@@ -55,7 +55,7 @@ def make_inputs(directory: Path, n_variants: int, seq_length: int, seed: int = 0
 def worker(way: str, scale: str, architecture: str, n_variants: int, batch_size: int) -> dict:
     import pysam
 
-    from seqreg import models, train
+    from seqreg import models, predict
     from seqreg import variants as V
 
     spec = models.ARCHITECTURES[architecture](scale, {"human": 76})
@@ -80,7 +80,7 @@ def worker(way: str, scale: str, architecture: str, n_variants: int, batch_size:
                     edited[rows, seq_length // 2] = 0
                     edited[rows, seq_length // 2, ["ACGT".index(a) for a in chunk["alt"]]] = 1
                     both = np.concatenate([reference, edited])
-                    predictions = train.predict(
+                    predictions = predict.predict(
                         model, both, reverse_complement=True, batch_size=batch_size
                     )
                     _ = (predictions[len(chunk) :] - predictions[: len(chunk)]).sum(axis=1)

@@ -12,7 +12,7 @@ SCRIPT = r"""
 import json, sys
 import keras
 import numpy as np
-from seqreg import models, train
+from seqreg import models, predict, train
 from seqreg.dataset import read_store_info, load_split
 from seqreg.genome import one_hot_codes
 from seqreg.loader import strand_swap_order
@@ -23,7 +23,7 @@ spec = models.basenji2_spec("smoke", {"human": len(tracks)})
 config = train.TrainConfig(epochs=2, batch_size=8, warmup_steps=5, steps_per_epoch=4)
 model, state = train.fit(spec, store, run_dir, config, progress=False)
 codes, _, _ = load_split(store, "test")
-prediction = train.predict(model, one_hot_codes(codes[:2]), strand_swap_order(tracks),
+prediction = predict.predict(model, one_hot_codes(codes[:2]), strand_swap_order(tracks),
                            reverse_complement=True)
 print(json.dumps({"backend": keras.backend.backend(), "epochs": state["epoch"],
                   "val_loss": [h["val_loss"] for h in state["history"]],

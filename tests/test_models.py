@@ -1,11 +1,19 @@
-"""Model builders: shapes, receptive fields (computed and measured) and the registry."""
+"""Model specs: shapes, exact sizes, receptive fields (computed and measured per block),
+inputs, heads, losses and the errors a mistyped spec gets."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+
+import keras
 import numpy as np
 import pytest
 
-from seqreg import models
+from seqreg import models, train
+from seqreg.models import geometry
 
 
 @pytest.mark.parametrize("architecture", list(models.ARCHITECTURES))
@@ -16,6 +24,7 @@ def test_smoke_models_match_the_store_layout(architecture):
     x[:, :, 0] = 1
     y = np.asarray(model(x, training=False))
     # 4096 bp in 128-bp bins, 2 bins cropped per side: the smoke store's 28 target bins
+    assert geometry.target_bins(4096, 128, 256) == 28
     assert y.shape == (2, 28, 5)
     assert (y >= 0).all()  # softplus heads
 
@@ -26,73 +35,144 @@ def test_two_heads_for_two_genomes():
     assert out["human"].shape == (1, 28, 5) and out["mouse"].shape == (1, 28, 3)
 
 
-def measured_receptive_field(spec, probe_stride: int = 1) -> int:
-    """Span of input positions where some substitution alters the centre output bin at all."""
-    import keras
-
+# -- receptive fields: computed from the blocks' rules, measured by perturbation -------------
+def measured_receptive_field(spec, output: str | None = None) -> int:
+    """Span of input positions where some substitution alters the centre output position
+    (or, for a flat output, the output) of a model with random weights."""
     keras.utils.set_random_seed(0)
     model = models.build_model(spec)
     rng = np.random.default_rng(0)
     length = spec["seq_length"]
-    x = np.eye(4, dtype="float32")[rng.integers(0, 4, length)][None]
-    base = np.asarray(model(x, training=False))[0]
-    centre = base.shape[0] // 2
-    changed = []
-    for pos in range(0, length, probe_stride):
-        for shift in (1, 2, 3):  # every other base
-            mutated = x.copy()
-            mutated[0, pos] = np.roll(mutated[0, pos], shift)
-            out = np.asarray(model(mutated, training=False))[0]
-            if np.any(out[centre] != base[centre]):
-                changed.append(pos)
-                break
-    return changed[-1] - changed[0] + 1 if changed else 0
+    x = np.eye(4, dtype="float32")[rng.integers(0, 4, length)]
+    mutants = np.repeat(x[None], 3 * length + 1, axis=0)
+    for pos in range(length):
+        for k in range(3):  # every other base at this position
+            mutants[1 + 3 * pos + k, pos] = np.roll(x[pos], k + 1)
+    feed = mutants if len(model.inputs) == 1 else {
+        t.name: (mutants if t.name == "sequence" else np.ones((len(mutants), *t.shape[1:]), "float32"))
+        for t in model.inputs
+    }  # fmt: skip
+    out = model.predict(feed, batch_size=256, verbose=0)
+    out = np.asarray(out[output] if isinstance(out, dict) else out, dtype="float64")
+    if out.ndim == 3:
+        out = out[:, out.shape[1] // 2]
+    changed = np.any(out[1:] != out[0], axis=-1).reshape(length, 3).any(axis=1)
+    where = np.flatnonzero(changed)
+    return int(where[-1] - where[0] + 1) if len(where) else 0
 
 
-def test_receptive_field_computed_equals_measured_without_pooling():
+def one_block_spec(block: dict, seq_length: int = 512, defaults=None, inputs=None) -> dict:
+    """A spec of a width-1 stem, ``block`` and a softplus head (the stem gives blocks that
+    keep their width, such as residual ones, some channels to work on)."""
     spec = {
-        "seq_length": 256,
-        "defaults": {"activation": "gelu", "pre_activation": True},
-        "trunk": [
-            {"name": "conv_block", "filters": 4, "kernel_size": 5},
-            {"name": "dilated_residual", "filters": 4, "repeat": 3, "rate_mult": 2.0},
-        ],
-        "heads": {"human": 1},
+        "seq_length": seq_length,
+        "defaults": defaults or {"activation": "gelu", "pre_activation": True},
+        "trunk": [{"name": "conv_block", "filters": 6, "kernel_size": 1}, block],
+        "heads": {"out": {"type": "softplus", "units": 2}},
     }
-    # 5 + 2 * (1 + 2 + 4) = 19
-    assert models.receptive_field(spec) == 19
-    assert measured_receptive_field(spec) == 19
+    if inputs:
+        spec["inputs"] = inputs
+    return spec
 
 
-def test_receptive_field_bounds_the_measured_one_with_pooling():
-    spec = models.basenji2018_spec("smoke", {"human": 2})
+POOL_FREE = {
+    "conv_block": {"name": "conv_block", "filters": 4, "kernel_size": 9, "dilation_rate": 3},
+    "conv_block_even_kernel": {"name": "conv_block", "filters": 4, "kernel_size": 6},
+    "dilated_dense": {"name": "dilated_dense", "filters": 4, "repeat": 3},
+    "dilated_residual": {"name": "dilated_residual", "filters": 4, "repeat": 4, "rate_mult": 1.5},
+    "cropping": {"name": "cropping", "crop": 3},
+    "final": {"name": "final", "filters": 8},
+    "flatten": {"name": "flatten"},
+    "dense": {"name": "dense", "units": 5},
+}
+POOLING = {
+    "conv_block_pool": {"name": "conv_block", "filters": 4, "kernel_size": 5, "pool_size": 4},
+    "conv_tower": {"name": "conv_tower", "filters_init": 4, "filters_end": 8, "repeat": 3},
+}
+
+
+@pytest.mark.parametrize("case", list(POOL_FREE))
+def test_pool_free_blocks_compute_exactly_the_measured_receptive_field(case):
+    spec = one_block_spec(POOL_FREE[case], seq_length=256)
+    if case == "dense":  # position-wise without a flatten before it
+        spec["trunk"].insert(1, {"name": "flatten"})
     computed = models.receptive_field(spec)
-    measured = measured_receptive_field(spec, probe_stride=16)
-    assert computed // 2 < measured <= computed + 16  # max pooling can hide some positions
+    assert computed == measured_receptive_field(spec)
+    expected = {"conv_block": 25, "conv_block_even_kernel": 6, "dilated_dense": 1 + 2 * (2 + 4 + 8),
+                "dilated_residual": 1 + 2 * (1 + 2 + 2 + 3), "cropping": 1, "final": 1,
+                "flatten": 256, "dense": 256}  # fmt: skip
+    assert computed == expected[case]
+
+
+@pytest.mark.parametrize("case", list(POOLING))
+def test_pooling_blocks_bound_the_measured_receptive_field(case):
+    spec = one_block_spec(POOLING[case], seq_length=512)
+    computed = models.receptive_field(spec)
+    measured = measured_receptive_field(spec)
+    jump = models.trunk_extent(spec).jump
+    # max pooling can hide the outermost positions of a window, never add positions
+    assert computed - jump < measured <= computed
+
+
+def test_concat_of_a_vector_input_keeps_the_receptive_field():
+    spec = one_block_spec(
+        {"name": "concat", "inputs": ["expression"]},
+        seq_length=128,
+        inputs=[
+            {"name": "sequence", "type": "sequence"},
+            {"name": "expression", "type": "vector", "size": 3},
+        ],
+    )
+    spec["trunk"].append({"name": "conv_block", "filters": 4, "kernel_size": 7})
+    assert models.receptive_field(spec) == measured_receptive_field(spec) == 7
+
+
+def test_every_registered_block_is_covered_by_a_measurement():
+    covered = {v["name"] for v in (*POOL_FREE.values(), *POOLING.values())} | {"concat"}
+    assert covered == set(models.BLOCKS)
+
+
+def test_basenji_receptive_fields_are_the_documented_ones():
+    # Basenji2 at paper scale: 44,422 bp; Basenji 2018: 65,423 bp (seqreg README)
+    assert models.receptive_field(models.basenji2_spec("paper", {"human": 1})) == 44_422
+    assert models.receptive_field(models.basenji2018_spec("paper", {"human": 1})) == 65_423
+    smoke = models.basenji2018_spec("smoke", {"human": 2}, dilated_layers=2)
+    computed = models.receptive_field(smoke)
+    measured = measured_receptive_field(smoke)
+    assert computed - 128 < measured <= computed
 
 
 def test_more_dilated_layers_see_further():
-    fields = []
-    for repeat in (2, 4, 6):
-        spec = models.basenji2018_spec("demo", {"human": 1})
-        spec["trunk"][4]["repeat"] = repeat
-        fields.append(models.receptive_field(spec))
-    assert fields[0] < fields[1] < fields[2]
+    fields = [
+        models.receptive_field(models.basenji2018_spec("demo", {"human": 1}, dilated_layers=n))
+        for n in (0, 2, 4, 6)
+    ]
+    assert fields == sorted(fields) and len(set(fields)) == 4
 
 
-def test_paper_scale_builds_with_the_documents_sizes():
+def test_paper_scale_builds_the_published_sizes():
     spec = models.basenji2_spec("paper", {"human": 5313, "mouse": 1643})
     model = models.build_model(spec)
     assert model.outputs[0].shape[1:] == (896, 5313)
     assert model.outputs[1].shape[1:] == (896, 1643)
-    filters = [layer.filters for layer in model.layers if layer.__class__.__name__ == "Conv1D"][:7]
-    assert filters[0] == 288 and filters[6] == 768
-    assert 20e6 < model.count_params() < 40e6
+    conv_filters = [layer.filters for layer in model.layers if hasattr(layer, "filters")]
+    # stem 288, tower 339 x1.1776 per block to 768, residual 384 <-> 768, final 1536
+    assert conv_filters[:7] == [288, 339, 399, 470, 554, 652, 768]
+    assert conv_filters[7:9] == [384, 768] and 1536 in conv_filters
+    # trunk 30,123,584 - 5313 head (1536*5313 + 5313) + both heads
+    trunk = 30_123_584 - (1536 + 1) * 5313
+    assert model.count_params() == trunk + (1536 + 1) * (5313 + 1643)
 
 
-def test_unknown_block_is_named():
-    with pytest.raises(KeyError, match="unknown block 'conv_blok'"):
-        models.build_model({"seq_length": 16, "trunk": [{"name": "conv_blok"}], "heads": {"h": 1}})
+def test_demo_and_2018_sizes_are_fixed():
+    sizes = {
+        ("basenji2", "demo"): 366_520 - (256 + 1) * 10 + (256 + 1) * 7,
+        ("basenji2018", "demo"): 300_938 - (192 + 1) * 10 + (192 + 1) * 7,
+        ("basenji2018", "paper"): 3_112_641 - (384 + 1) * 5313 + (384 + 1) * 7,
+    }
+    for (architecture, scale), params in sizes.items():
+        model = models.build_model(models.ARCHITECTURES[architecture](scale, {"human": 7}))
+        assert model.count_params() == params, (architecture, scale)
 
 
 def test_flops_from_layer_shapes_match_a_hand_count():
@@ -107,11 +187,157 @@ def test_flops_from_layer_shapes_match_a_hand_count():
     assert models.flops_per_sequence(model) == 2 * (64 * 5 * 4 * 8 + 32 * 8 * 3)
 
 
-def test_paper_basenji2_has_the_published_shape():
-    spec = models.basenji2_spec("paper", {"human": 5313})
+# -- errors a mistyped spec gets -------------------------------------------------------------
+def test_unknown_block_is_named():
+    with pytest.raises(KeyError, match="unknown block 'conv_blok'"):
+        models.build_model({"seq_length": 16, "trunk": [{"name": "conv_blok"}], "heads": {"h": 1}})
+
+
+def test_a_misspelt_block_key_names_block_and_key():
+    spec = models.basenji2_spec("smoke", {"human": 2})
+    spec["trunk"][2]["rate_mul"] = 2.0
+    with pytest.raises(
+        TypeError, match=r"block 'dilated_residual' \(trunk\[2\]\) has no argument 'rate_mul'"
+    ):
+        models.build_model(spec)
+    with pytest.raises(TypeError, match="rate_mul"):
+        models.receptive_field(spec)
+
+
+def test_a_misspelt_default_or_spec_key_is_an_error():
+    spec = models.basenji2_spec("smoke", {"human": 2})
+    spec["defaults"]["activaton"] = "relu"
+    with pytest.raises(TypeError, match="'activaton' is taken by no block"):
+        models.build_model(spec)
+    spec = models.basenji2_spec("smoke", {"human": 2})
+    spec["head"] = {"human": 2}
+    with pytest.raises(ValueError, match="no setting 'head'"):
+        models.build_model(spec)
+
+
+def test_a_block_without_a_geometry_rule_cannot_be_registered():
+    with pytest.raises(TypeError, match="block 'mystery' has no geometry rule"):
+
+        @models.register_block("mystery", geometry=None)
+        def mystery(x):
+            return x
+
+    assert "mystery" not in models.BLOCKS
+    with pytest.raises(TypeError, match="explicit keyword arguments"):
+
+        @models.register_block("swallow", geometry=lambda e, **_: e)
+        def swallow(x, **kwargs):
+            return x
+
+
+def test_head_and_input_errors_name_the_entry():
+    base = one_block_spec({"name": "final", "filters": 2})
+    with pytest.raises(ValueError, match="head 'out': unknown type 'softmax'"):
+        models.build_model({**base, "heads": {"out": {"type": "softmax", "units": 2}}})
+    with pytest.raises(ValueError, match="per_base_sigmoid needs a trunk of 512 positions"):
+        spec = one_block_spec(POOLING["conv_block_pool"])
+        models.build_model({**spec, "heads": {"out": {"type": "per_base_sigmoid", "units": 1}}})
+    with pytest.raises(ValueError, match="no input named 'rna'"):
+        spec = one_block_spec({"name": "concat", "inputs": ["rna"]})
+        models.build_model(spec)
+
+
+def test_heads_give_their_ranges_and_shapes():
+    spec = one_block_spec({"name": "final", "filters": 4}, seq_length=64)
+    spec["heads"] = {
+        "counts": {"type": "softplus", "units": 2},
+        "labels": {"type": "sigmoid", "units": 3},
+        "bases": {"type": "per_base_sigmoid", "units": 1},
+        "scores": {"type": "logits", "units": 2},
+    }
     model = models.build_model(spec)
-    assert model.output_shape == (None, 896, 5313)
-    conv_filters = [layer.filters for layer in model.layers if hasattr(layer, "filters")]
-    # stem 288, tower 339 x1.1776 per block to 768, residual 384 <-> 768, final 1536
-    assert conv_filters[:7] == [288, 339, 399, 470, 554, 652, 768]
-    assert conv_filters[7:9] == [384, 768] and 1536 in conv_filters
+    x = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (2, 64))]
+    out = {k: np.asarray(v) for k, v in model(x, training=False).items()}
+    assert out["bases"].shape == (2, 64, 1) and out["labels"].shape == (2, 64, 3)
+    assert (out["counts"] >= 0).all()
+    assert ((out["labels"] > 0) & (out["labels"] < 1)).all()
+    assert (out["scores"] < 0).any()  # logits are unbounded
+
+
+# -- losses ----------------------------------------------------------------------------------
+def test_bce_matches_sklearn_and_the_masked_loss_ignores_nan_labels():
+    from sklearn.metrics import log_loss
+
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 2, (3, 6)).astype("float32")
+    y_pred = rng.uniform(0.05, 0.95, (3, 6)).astype("float32")
+    bce = np.asarray(train.make_loss("bce")(y_true, y_pred))
+    for i in range(3):
+        assert bce[i] == pytest.approx(log_loss(y_true[i], y_pred[i], labels=[0, 1]), rel=1e-5)
+    masked_true = y_true.copy()
+    masked_true[0, :3] = np.nan
+    masked = np.asarray(train.make_loss("masked_bce")(masked_true, y_pred))
+    assert masked[0] == pytest.approx(
+        log_loss(y_true[0, 3:], y_pred[0, 3:], labels=[0, 1]), rel=1e-5
+    )
+    np.testing.assert_allclose(masked[1:], bce[1:], rtol=1e-6)
+    with pytest.raises(ValueError, match="masked_bce"):
+        train.make_loss("mse")
+
+
+# -- a two-input model trains on both backends -----------------------------------------------
+TOY = textwrap.dedent(
+    """
+    import json, sys
+    import keras, numpy as np
+    from seqreg import models, train
+
+    # label c is 1 when the sequence holds the motif GATA (planted or by chance) and TF c
+    # is expressed
+    rng = np.random.default_rng(0)
+    n, length = 2048, 64
+    codes = rng.integers(0, 4, (n, length))
+    for i in np.flatnonzero(rng.random(n) < 0.5):
+        start = rng.integers(0, length - 4)
+        codes[i, start:start + 4] = [2, 0, 3, 0]
+    windows = np.lib.stride_tricks.sliding_window_view(codes, 4, axis=1)
+    has_motif = (windows == [2, 0, 3, 0]).all(axis=2).any(axis=1)
+    expression = rng.normal(0, 1, (n, 2)).astype("float32")
+    labels = (has_motif[:, None] & (expression > 0)).astype("float32")
+    x = {"sequence": np.eye(4, dtype="float32")[codes], "expression": expression}
+    spec = {
+        "seq_length": length,
+        "inputs": [{"name": "sequence", "type": "sequence"},
+                   {"name": "expression", "type": "vector", "size": 2}],
+        "defaults": {"activation": "relu", "pre_activation": False},
+        "trunk": [
+            {"name": "conv_block", "filters": 8, "kernel_size": 5, "pool_size": 64},
+            {"name": "flatten"},
+            {"name": "concat", "inputs": ["expression"]},
+            {"name": "dense", "units": 16, "batch_norm": False},
+        ],
+        "heads": {"labels": {"type": "sigmoid", "units": 2}},
+    }
+    keras.utils.set_random_seed(0)
+    model = models.build_model(spec)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=train.make_loss("bce"))
+    train_rows, test_rows = slice(0, 1536), slice(1536, None)
+    pick = lambda rows: {k: v[rows] for k, v in x.items()}
+    history = model.fit(pick(train_rows), labels[train_rows], epochs=15, batch_size=64, verbose=0)
+    predicted = np.asarray(model.predict(pick(test_rows), verbose=0))
+    accuracy = float(((predicted > 0.5) == labels[test_rows]).mean())
+    json.dump({"backend": keras.backend.backend(), "accuracy": accuracy,
+               "first_loss": history.history["loss"][0], "last_loss": history.history["loss"][-1]},
+              sys.stdout)
+    """
+)
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "jax"])
+def test_a_two_input_sigmoid_model_learns_a_planted_rule(backend):
+    import json
+
+    env = {**os.environ, "KERAS_BACKEND": backend, "CUDA_VISIBLE_DEVICES": ""}
+    result = subprocess.run([sys.executable, "-c", TOY], env=env, capture_output=True, text=True,
+                            timeout=600, check=False)  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    metrics = json.loads(result.stdout.strip().splitlines()[-1])
+    assert metrics["backend"] == backend
+    # a motif-blind or expression-blind model cannot pass 0.75 (labels need both)
+    assert metrics["accuracy"] > 0.9, metrics
+    assert metrics["last_loss"] < 0.5 * metrics["first_loss"], metrics

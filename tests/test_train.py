@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import poisson
 
-from seqreg import models, train
+from seqreg import models, predict, train
 from seqreg.dataset import read_store_info
 
 
@@ -165,12 +165,12 @@ def test_reverse_complement_averaging_is_strand_equivariant():
     swap = np.array([1, 0, 2])  # tracks 0 and 1 are a stranded pair, track 2 unstranded
     rng = np.random.default_rng(0)
     x = np.eye(4, dtype="float32")[rng.integers(0, 4, (2, 4096))]
-    forward = train.predict(model, x, swap, reverse_complement=True)
-    reverse = train.predict(model, x[:, ::-1, ::-1], swap, reverse_complement=True)
+    forward = predict.predict(model, x, swap, reverse_complement=True)
+    reverse = predict.predict(model, x[:, ::-1, ::-1], swap, reverse_complement=True)
     np.testing.assert_allclose(reverse, forward[:, ::-1][:, :, swap], rtol=1e-4, atol=1e-6)
     # without averaging the network alone is not equivariant
-    plain = train.predict(model, x, swap)
-    plain_reverse = train.predict(model, x[:, ::-1, ::-1], swap)
+    plain = predict.predict(model, x, swap)
+    plain_reverse = predict.predict(model, x[:, ::-1, ::-1], swap)
     assert not np.allclose(plain_reverse, plain[:, ::-1][:, :, swap], rtol=1e-3)
 
 
@@ -184,7 +184,7 @@ def test_shift_averaging_is_the_mean_of_shifted_passes():
     from seqreg.loader import shift_sequences
 
     passes = [model.predict(shift_sequences(x, np.full(2, s)), verbose=0) for s in (-2, 0, 2)]
-    averaged = train.predict(model, x, shifts=(-2, 0, 2))
+    averaged = predict.predict(model, x, shifts=(-2, 0, 2))
     np.testing.assert_allclose(averaged, np.mean(passes, axis=0), rtol=1e-5)
 
 

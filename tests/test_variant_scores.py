@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import edits, models, train
+from seqreg import edits, models, predict
 from seqreg import variants as V
 from seqreg.errors import InputFileError
 from seqreg.genome import write_fasta
@@ -40,12 +40,12 @@ def model():
 
 
 def naive(model, onehot, window, position, code, shifts):
-    """Two full forward passes per edit (reference and edited window), via train.predict."""
+    """Two full forward passes per edit (reference and edited window), via predict.predict."""
     edited = onehot[window].copy()
     edited[np.arange(len(window)), position] = 0
     edited[np.arange(len(window)), position, code] = 1
     kwargs = {"swap": SWAP, "reverse_complement": True, "shifts": shifts}
-    return train.predict(model, onehot, **kwargs), train.predict(model, edited, **kwargs)
+    return predict.predict(model, onehot, **kwargs), predict.predict(model, edited, **kwargs)
 
 
 @pytest.mark.parametrize("builder", [models.basenji2_spec, models.basenji2018_spec])
@@ -241,7 +241,7 @@ def test_sed_is_the_tss_bin_difference_summed_over_a_genes_tsss(model, tmp_path)
     edited = window.copy()
     edited[0, 3200 - start] = 0
     edited[0, 3200 - start, "ACGT".index(variants.at[0, "alt"])] = 1
-    ref, alt = (train.predict(model, x).astype(np.float64) for x in (window, edited))
+    ref, alt = (predict.predict(model, x).astype(np.float64) for x in (window, edited))
     bins = [(t - (start + 256)) // 128 for t in (3000, 3400)]
     expected = (alt[0, bins] - ref[0, bins]).sum(axis=0)
     np.testing.assert_allclose(scores.sed[0], expected, rtol=1e-4, atol=5e-6)

@@ -15,16 +15,23 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "coverage",
     "data",
+    "dataset",
     "download",
+    "edits",
     "errors",
+    "evaluate",
     "genome",
     "io",
+    "loader",
     "manifest",
     "models",
     "motifs",
     "paths",
     "plots",
+    "popgen",
+    "predict",
     "qtl",
     "report",
     "run",
@@ -32,21 +39,29 @@ _SUBMODULES = (
     "simulate",
     "stats",
     "tracks",
+    "train",
     "variants",
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from . import (  # noqa: F401
+        coverage,
         data,
+        dataset,
         download,
+        edits,
         errors,
+        evaluate,
         genome,
         io,
+        loader,
         manifest,
         models,
         motifs,
         paths,
         plots,
+        popgen,
+        predict,
         qtl,
         report,
         run,
@@ -54,6 +69,7 @@ if TYPE_CHECKING:  # pragma: no cover - for static analysers only
         simulate,
         stats,
         tracks,
+        train,
         variants,
     )
 

@@ -26,6 +26,9 @@ from typing import Literal
 import keras
 import numpy as np
 
+from .models.geometry import layer_extent
+from .predict import members, orient, orient_edits, unorient
+
 #: layer types that keep a chain local (each output position sees a bounded input span)
 _LOCAL_LAYERS = (
     keras.layers.Conv1D,
@@ -78,31 +81,6 @@ class LocalSplit:
         return int(min(max(start, 0), self.seq_length - length))
 
 
-def _chain_extent(chain: list) -> tuple[int, int, int]:
-    """``(jump, left, right)`` of a chain of local layers, from their settings."""
-    jump, left, right = 1, 0, 0
-    for layer in chain:
-        if isinstance(layer, keras.layers.Conv1D):
-            (kernel,), (dilation,), (stride,) = (
-                layer.kernel_size,
-                layer.dilation_rate,
-                layer.strides,
-            )
-            if stride != 1 or layer.padding not in ("same", "causal"):
-                raise ValueError(f"{layer.name}: only stride-1 'same' convolutions are local")
-            total = (kernel - 1) * dilation
-            pad_left = total if layer.padding == "causal" else total // 2
-            left += pad_left * jump
-            right += (total - pad_left) * jump
-        elif isinstance(layer, keras.layers.MaxPooling1D | keras.layers.AveragePooling1D):
-            (pool,), (stride,) = layer.pool_size, layer.strides
-            if pool != stride:
-                raise ValueError(f"{layer.name}: overlapping pooling is not supported")
-            right += (pool - 1) * jump
-            jump *= pool
-    return jump, left, right
-
-
 def split_local(model: keras.Model, max_extent: int | None = None) -> LocalSplit | None:
     """Cut ``model`` after its longest leading chain of local layers.
 
@@ -146,27 +124,14 @@ def split_local(model: keras.Model, max_extent: int | None = None) -> LocalSplit
         chain.pop()  # end on a layer that sets the resolution (cheap layers go to the head)
     if not chain:
         return None
-    jump, left, right = _chain_extent(chain)
+    extent = layer_extent(chain)
+    jump, left, right = extent.jump, extent.left, extent.right
     seq_length = int(model.inputs[0].shape[1])
     if left + right + 1 > (max_extent or seq_length // 2) or seq_length % jump:
         return None
     trunk = keras.Model(model.inputs[0], chain[-1].output, name=f"{model.name}_local")
     head = keras.Model(chain[-1].output, model.outputs, name=f"{model.name}_rest")
     return LocalSplit(trunk, head, jump, left, right, seq_length)
-
-
-def _orient(onehot: np.ndarray, positions: np.ndarray, codes: np.ndarray, shift: int, flip: bool):
-    """Windows, edit positions and base codes as one ensemble member sees them."""
-    from .loader import shift_sequences
-
-    length = onehot.shape[1]
-    x = shift_sequences(onehot, np.full(len(onehot), shift)) if shift else onehot
-    positions = positions + shift
-    if flip:
-        x = x[:, ::-1, ::-1]
-        positions = length - 1 - positions
-        codes = 3 - codes  # A<->T, C<->G in ACGT order
-    return np.ascontiguousarray(x), positions, codes
 
 
 def _batches(n: int, size: int):
@@ -213,7 +178,7 @@ class EditPredictor:
                  batch_size: int = 8, method: Method = "local"):  # fmt: skip
         self.model = model
         self.swap = swap
-        self.members = [(s, f) for s in shifts for f in ((False, True) if reverse_complement else (False,))]  # fmt: skip
+        self.members = members(shifts, reverse_complement)
         self.batch_size = batch_size
         if method == "local":
             if model not in _SPLITS:  # one split per model, so its compiled passes are reused
@@ -222,12 +187,6 @@ class EditPredictor:
         else:
             self.split = None
         self.method = "local" if self.split is not None else "full"
-
-    def _unorient(self, y: np.ndarray, flip: bool) -> np.ndarray:
-        if not flip:
-            return y
-        y = y[:, ::-1]
-        return y[:, :, self.swap] if self.swap is not None else y
 
     def predict(self, onehot: np.ndarray, window: np.ndarray, position: np.ndarray,
                 code: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
@@ -253,7 +212,8 @@ class EditPredictor:
             raise ValueError(f"edit positions must lie in 0..{length - 1}")
         reference = edited = None
         for shift, flip in self.members:
-            x, pos, new = _orient(onehot, position, code, shift, flip)
+            x = orient(onehot, shift, flip)
+            pos, new = orient_edits(position, code, length, shift, flip)
             inside = (pos >= 0) & (
                 pos < length
             )  # an edit shifted out of the window changes nothing
@@ -261,7 +221,7 @@ class EditPredictor:
                 ref_y, alt_y = self._local(x, window, pos, new, inside)
             else:
                 ref_y, alt_y = self._full(x, window, pos, new, inside)
-            ref_y, alt_y = self._unorient(ref_y, flip), self._unorient(alt_y, flip)
+            ref_y, alt_y = unorient(ref_y, flip, self.swap), unorient(alt_y, flip, self.swap)
             reference = ref_y if reference is None else reference + ref_y
             edited = alt_y if edited is None else edited + alt_y
         n = len(self.members)
@@ -286,10 +246,12 @@ class EditPredictor:
     def _local(self, x, window, pos, new, inside):
         split = self.split
         trunk_ref = _run(split.trunk, x, self.batch_size)
-        reference = _run(split.head, trunk_ref, self.batch_size)
         length = split.slice_length()
         # slices are short: batch as many bases per pass as a batch of full windows holds
         edit_batch = self.batch_size * max(1, split.seq_length // length)
+        # the reference runs through the head at the edited passes' batch shape: kernels
+        # chosen per shape round differently, which would leak into every score
+        reference = _run(split.head, trunk_ref, edit_batch)
         edited = []
         for rows in _batches(len(window), edit_batch):
             starts = np.array([split.slice_start(int(p), length) if ok else 0

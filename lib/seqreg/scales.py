@@ -60,6 +60,31 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "patience": 16,
         },
     },
+    # model sizes (seqreg.models.specs); a model's seq_length and cropping come from
+    # "preprocess", so models always fit the store's windows and target bins. paper follows
+    # the documents; smoke and demo are chosen to train on a CPU
+    "basenji2": {
+        "smoke": {"stem": 16, "tower": (16, 32), "residual_filters": 8, "residual": 3, "final": 32},
+        "demo": {
+            "stem": 48,
+            "tower": (48, 128),
+            "residual_filters": 32,
+            "residual": 8,
+            "final": 256,
+        },
+        "paper": {
+            "stem": 288,
+            "tower": (339, 768),
+            "residual_filters": 384,
+            "residual": 11,
+            "final": 1536,
+        },
+    },
+    "basenji2018": {
+        "smoke": {"filters": (16, 16, 24, 32), "dense_filters": 8, "dilated": 4, "final": 32},
+        "demo": {"filters": (64, 64, 96, 128), "dense_filters": 24, "dilated": 6, "final": 192},
+        "paper": {"filters": (128, 128, 192, 256), "dense_filters": 32, "dilated": 7, "final": 384},
+    },
     "rf_ablation": {
         # Basenji 2018 trained with different numbers of dilated layers (Supp. Fig. S4)
         "smoke": {"dilated_layers": (0, 2), "epochs": 2},

@@ -1,0 +1,81 @@
+"""Training with the Basenji recipe, resumable after a kill (notebooks 02 and 03).
+
+:func:`fit` trains a model built from a spec (:mod:`seqreg.models`) on the windows of a
+store (:mod:`seqreg.dataset`), with a registered loss (:data:`LOSSES`: Poisson,
+Poisson-multinomial, binary cross-entropy, masked binary cross-entropy), Adam or SGD with
+momentum, linear learning-rate warm-up, gradient-norm clipping, reverse-complement and
+shift augmentation, and early stopping on the validation loss. Each finished epoch leaves
+a checkpoint directory ``<run_dir>/checkpoint`` (weights, optimizer state, the
+early-stopping state and the history) written atomically, so a run that is killed resumes
+from its last completed epoch with the same optimizer state. The best weights by
+validation loss are kept in ``<run_dir>/best.weights.h5``; the history goes to
+``<run_dir>/history.tsv``.
+
+Submodules: :mod:`~seqreg.train.losses`, :mod:`~seqreg.train.checkpoint`,
+:mod:`~seqreg.train.fit`. Prediction with the reverse-complement and shift ensemble is
+:func:`seqreg.predict.predict`.
+"""
+
+from __future__ import annotations
+
+from .checkpoint import (
+    BEST,
+    CHECKPOINT,
+    Checkpointing,
+    EpochProgress,
+    load_checkpoint,
+    read_history,
+    save_checkpoint,
+    write_history,
+)
+from .fit import (
+    TrainConfig,
+    WarmupConstant,
+    build_compiled,
+    claim_run_dir,
+    compile_model,
+    discard_run,
+    fit,
+    load_trained,
+    make_optimizer,
+    new_state,
+    run_settings,
+    set_precision,
+)
+from .losses import (
+    LOSSES,
+    PoissonMultinomial,
+    binary_crossentropy,
+    make_loss,
+    masked_binary_crossentropy,
+    poisson_loss,
+)
+
+__all__ = [
+    "BEST",
+    "CHECKPOINT",
+    "LOSSES",
+    "Checkpointing",
+    "EpochProgress",
+    "PoissonMultinomial",
+    "TrainConfig",
+    "WarmupConstant",
+    "binary_crossentropy",
+    "build_compiled",
+    "claim_run_dir",
+    "compile_model",
+    "discard_run",
+    "fit",
+    "load_checkpoint",
+    "load_trained",
+    "make_loss",
+    "make_optimizer",
+    "masked_binary_crossentropy",
+    "new_state",
+    "poisson_loss",
+    "read_history",
+    "run_settings",
+    "save_checkpoint",
+    "set_precision",
+    "write_history",
+]
