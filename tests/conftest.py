@@ -1,12 +1,35 @@
-"""Shared fixtures: the synthetic dataset at smoke scale, generated once per test session."""
+"""Shared fixtures: the synthetic dataset at smoke scale, generated once per test session.
+
+Under pytest-xdist each worker is a session of its own, so every session fixture is built
+once per worker that uses it; tests that use the demo dataset are therefore kept on one
+worker (``xdist_group``), as are tests that must run in order.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Workers share the machine's cores: one thread each for the numerical libraries
+    # (set before NumPy, TensorFlow or JAX is imported; notebook kernels inherit it), so
+    # two workers do not oversubscribe the cores. An explicit setting wins.
+    _threads = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                  "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):  # fmt: skip
+        os.environ.setdefault(_name, _threads)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups from the markers
+def pytest_collection_modifyitems(items):
+    """Put every test of the demo dataset on one worker: it takes minutes to generate."""
+    for item in items:
+        if "demo" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("demo"))
 
 
 @pytest.fixture(scope="session")
