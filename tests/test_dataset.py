@@ -147,6 +147,49 @@ def test_store_holds_sequences_targets_and_metadata(smoke_store, smoke_manifest)
         np.testing.assert_allclose(h5["targets"][row, :, k], expected[0], rtol=1e-3)
 
 
+def test_a_stored_target_bin_equals_the_hand_computed_transform(smoke_store, smoke_manifest):
+    """One bin per pooling statistic, computed from the bigWig with pyBigWig and the
+    documented order crop -> pool -> scale -> soft clip -> clip, without the library's
+    transform or masking code (the test above checks the plumbing around them)."""
+    import pyBigWig
+
+    path, spec, _ = smoke_store
+    masked = pd.concat(
+        [pd.read_csv(smoke_manifest.path_of(role), sep="\t", header=None, usecols=[0, 1, 2])
+         for role in ("blacklist", "unmappable")]
+    )  # fmt: skip
+    masked.columns = ["chrom", "start", "end"]
+    ids = [t.id for t in smoke_manifest.tracks]
+    checked = set()
+    with h5py.File(path) as h5:
+        chroms, starts = h5["chrom"].asstr()[:], h5["start"][:]
+        for track_id in ("dnase_lymphoblastoid", "h3k27ac_lymphoblastoid"):  # sum and mean
+            track = smoke_manifest.tracks[ids.index(track_id)]
+            stored = h5["targets"][:, :, ids.index(track_id)].astype(np.float64)
+            handle = pyBigWig.open(str(track.local_path))
+            # the strongest bin that no blacklisted or unmappable region touches and that
+            # has data at every base (so no NaN policy or mask applies)
+            for row, b in zip(*np.unravel_index(np.argsort(stored, axis=None)[::-1], stored.shape),
+                              strict=True):  # fmt: skip
+                lo = int(starts[row]) + spec.crop_bp + b * spec.pool_width
+                hi = lo + spec.pool_width
+                near = masked[(masked["chrom"] == chroms[row]) & (masked["start"] < hi)
+                              & (masked["end"] > lo)]  # fmt: skip
+                raw = np.array(handle.values(chroms[row], lo, hi), dtype=np.float64)
+                if near.empty and not np.isnan(raw).any():
+                    break
+            handle.close()
+            value = (raw.sum() if track.sum_stat == "sum" else raw.mean()) * track.scale
+            if track.soft_clip is not None and value > track.soft_clip:
+                value = track.soft_clip + np.sqrt(value - track.soft_clip)
+            if track.clip is not None:
+                value = min(value, track.clip)
+            assert value > 0, track_id  # a bin with signal, not an all-zero one
+            assert stored[row, b] == pytest.approx(value, rel=1e-3), (track_id, row, b)
+            checked.add(track.sum_stat)
+    assert checked == {"sum", "mean"}
+
+
 def test_interrupted_build_leaves_no_store(smoke_manifest, tmp_path, monkeypatch):
     spec = WindowSpec(**preset("preprocess", "smoke"))
     windows = smoke_windows(smoke_manifest, spec)
@@ -222,19 +265,52 @@ def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_ma
     )  # its plus strand is our minus
     np.testing.assert_array_equal(y_rc[:, :, dnase], y[:, ::-1, dnase])
     x2, y2 = reverse_complement(x_rc, y_rc, data.swap)
-    np.testing.assert_array_equal(x2, x) and np.testing.assert_array_equal(y2, y)
-    augmented = TrainingData(path, "train", batch_size=4, augment=True, max_shift=0, seed=1)
+    np.testing.assert_array_equal(x2, x)
+    np.testing.assert_array_equal(y2, y)
+
+
+def test_augmentation_flips_some_windows_of_a_batch_and_leaves_the_others(smoke_store):
+    from seqreg.loader import TrainingData, reverse_complement
+
+    path, _, _ = smoke_store
+    plain = TrainingData(path, "train", batch_size=16)
+    x, y = plain[0]
+    x_rc, y_rc = reverse_complement(x, y, plain.swap)
+    augmented = TrainingData(path, "train", batch_size=16, augment=True, max_shift=0, seed=1)
     xa, ya = augmented[0]
+    flipped = []
     for i in range(len(xa)):
         same = np.array_equal(xa[i], x[i]) and np.array_equal(ya[i], y[i])
-        flipped = np.array_equal(xa[i], x_rc[i]) and np.array_equal(ya[i], y_rc[i])
-        assert same or flipped
+        reverse = np.array_equal(xa[i], x_rc[i]) and np.array_equal(ya[i], y_rc[i])
+        assert same != reverse, i  # exactly one of the two (no window is a palindrome)
+        flipped.append(reverse)
+    # an augmentation that did nothing, or flipped everything, would fail here
+    assert 0 < sum(flipped) < len(flipped), flipped
 
 
 def test_shift_augmentation_moves_sequence_not_targets(smoke_store):
-    from seqreg.loader import TrainingData, shift_sequences
+    from seqreg.loader import TrainingData, reverse_complement, shift_sequences
 
     path, _, _ = smoke_store
+    # the loader: each window's sequence is shifted by up to 3 bases (after an optional
+    # reverse complement) while its targets stay exactly the (flipped or not) targets
+    plain = TrainingData(path, "train", batch_size=16)
+    x, y = plain[0]
+    x_rc, y_rc = reverse_complement(x, y, plain.swap)
+    augmented = TrainingData(path, "train", batch_size=16, augment=True, max_shift=3, seed=2)
+    xa, ya = augmented[0]
+    shifts = []
+    for i in range(len(xa)):
+        # targets never move: they are the window's targets or their reverse complement
+        # (windows without signal have equal ones, so both orientations stay candidates)
+        candidates = [bx for bx, by in ((x, y), (x_rc, y_rc)) if np.array_equal(ya[i], by[i])]
+        assert candidates, f"window {i}: its targets moved"
+        found = [s for bx in candidates for s in range(-3, 4)
+                 if np.array_equal(xa[i], shift_sequences(bx[i : i + 1], np.array([s]))[0])]  # fmt: skip
+        assert found, f"window {i} is no shift of up to 3 bases of its sequence"
+        shifts.append(found[0])
+    assert any(shifts), shifts  # some window did move
+    # the helper itself, by hand
     x, _ = TrainingData(path, "valid", batch_size=2)[0]
     shifted = shift_sequences(x, np.array([3, -2]))
     np.testing.assert_array_equal(shifted[0, 3:], x[0, :-3])
