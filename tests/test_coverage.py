@@ -42,6 +42,25 @@ def test_gc_correction_removes_a_gc_trend():
     assert len(coefficients) == 4
 
 
+def test_gc_correction_recovers_a_gc_independent_signal():
+    """Peaks on a flat background, multiplied by a GC trend: the correction must give the
+    signal back up to one factor (a constant output, which would also flatten the trend,
+    fails) and keep the overall level."""
+    rng = np.random.default_rng(0)
+    gc = {"chr1": rng.uniform(0.3, 0.6, 20_000)}
+    trend = np.exp2(-20 * (gc["chr1"] - 0.5) ** 2 + 2 * gc["chr1"])
+    peaks = rng.random(20_000) < 0.05  # a twentieth of bins, of log-normal heights
+    signal = 100 + np.where(peaks, rng.lognormal(6, 1, 20_000), 0)
+    observed = {"chr1": signal * trend}
+    assert np.corrcoef(observed["chr1"], signal)[0, 1] < 0.98  # the trend does blur it
+    corrected, _ = coverage.gc_correct(observed, gc)
+    assert np.corrcoef(corrected["chr1"], signal)[0, 1] > 0.999
+    # proportional to the signal everywhere, peaks included (the fit follows the medians)
+    assert np.std(np.log2(corrected["chr1"] / signal)) < 0.01
+    # the trend is divided out around its average, so the total stays close (0.96 seen)
+    assert 0.9 < corrected["chr1"].sum() / observed["chr1"].sum() < 1.1
+
+
 def test_gc_content_is_gaussian_weighted_and_skips_n():
     sequence = b"A" * 200 + b"G" * 200 + b"N" * 200
     gc = coverage.gc_content(sequence, bin_size=100, sigma=8)
