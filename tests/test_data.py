@@ -86,7 +86,9 @@ def test_generator_fingerprint_covers_imported_modules():
 
     names = {f"{p.parent.name}/{p.name}" for p in _package_sources("seqreg.simulate")}
     expected = {"simulate/__init__.py", "simulate/grammar.py", "simulate/signal.py", "simulate/sequence.py",
-                "simulate/genes.py", "seqreg/genome.py", "seqreg/tracks.py", "seqreg/io.py", "seqreg/motifs.py"}  # fmt: skip
+                "simulate/genes.py", "seqreg/genome.py", "seqreg/tracks.py", "seqreg/io.py", "seqreg/motifs.py",
+                # they write the VCF, eQTL, GWAS and QTL files (BH q-values from stats)
+                "simulate/variants.py", "simulate/population.py", "seqreg/stats.py"}  # fmt: skip
     assert expected <= names, expected - names
     assert "seqreg/run.py" not in names and "seqreg/plots.py" not in names
 
@@ -235,6 +237,23 @@ def test_chromosome_length_mismatch_is_reported(tmp_path):
     src = _sources(tmp_path, bw_length=999)
     with pytest.raises(InputFileError, match="has length 999 but 1000"):
         prepare(_manifest(tmp_path, src), "smoke", tmp_path / "data", progress=False)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "problem"),
+    [
+        ("chr1\t1000\nchr2\t999\n", r"chromosome 'chr2' has length 999 but 1000 in .*g\.fa"),
+        ("chr1\t1000\n", r"lacks chromosome 'chr2' that .*g\.fa has"),
+        ("chr1\t1000\nchr2\t1000\nchr9\t5\n", r"chromosome 'chr9' is not in .*g\.fa"),
+    ],
+)
+def test_a_sizes_file_disagreeing_with_the_fasta_is_named(tmp_path, sizes, problem):
+    src = _sources(tmp_path)
+    (src / "g.sizes").write_text(sizes)
+    extra = (f"  - {{id: sizes, role: chrom_sizes, format: chrom_sizes, genome: g, path: g.sizes, "
+             f'url: "file://{src}/g.sizes", checksum: unknown, citation: test}}')  # fmt: skip
+    with pytest.raises(InputFileError, match=r"g\.sizes: " + problem):
+        prepare(_manifest(tmp_path, src, extra=extra), "smoke", tmp_path / "data", progress=False)
 
 
 def test_cli_reports_errors_in_one_line(tmp_path, capsys):
