@@ -178,12 +178,17 @@ def score(model, variants, fasta, path, **kwargs):
     return V.read_scores(V.score_variants(model, variants, fasta, path, **options))
 
 
-def keyed(scores):
+def keyed(scores, names=("sad", "sed")):
+    """The named scores as frames: ``sad`` and ``sar`` indexed by variant, ``sed`` and
+    ``ser`` by (variant, gene), each sorted."""
     variants = scores.variants["variant_id"].to_numpy()
-    sad = pd.DataFrame(scores.sad, index=variants)
     pairs = scores.pairs.assign(variant_id=variants[scores.pairs["variant"]])
-    sed = pd.DataFrame(scores.sed, index=pd.MultiIndex.from_frame(pairs[["variant_id", "gene_id"]]))
-    return sad.sort_index(), sed.sort_index()
+    by_pair = pd.MultiIndex.from_frame(pairs[["variant_id", "gene_id"]])
+    frames = []
+    for name in names:
+        index = variants if name in ("sad", "sar") else by_pair
+        frames.append(pd.DataFrame(getattr(scores, name), index=index).sort_index())
+    return tuple(frames)
 
 
 def test_swapping_ref_and_alt_negates_sad_and_sed(model, tmp_path):
@@ -204,12 +209,15 @@ def test_swapping_ref_and_alt_negates_sad_and_sed(model, tmp_path):
     reverse = variants.rename(columns={"ref": "alt", "alt": "ref"})
     tss = pd.DataFrame({"chrom": variants["chrom"], "position": np.minimum(variants["pos"] + 300, 39_999),
                         "strand": "+", "gene_id": "G_" + variants["variant_id"]})  # fmt: skip
-    sad_a, sed_a = keyed(score(model, variants, tmp_path / "a.fa", tmp_path / "a.h5", tss=tss))
-    sad_b, sed_b = keyed(score(model, reverse, tmp_path / "b.fa", tmp_path / "b.h5", tss=tss))
-    assert len(sed_a) == len(variants) and np.median(np.abs(sad_a.to_numpy())) > 2e-4
-    # float32 predictions of magnitude ~1 differ in their last bits only
-    np.testing.assert_allclose(sad_b.to_numpy(), -sad_a.to_numpy(), rtol=1e-3, atol=5e-6)
-    np.testing.assert_allclose(sed_b.to_numpy(), -sed_a.to_numpy(), rtol=1e-3, atol=5e-6)
+    names = ("sad", "sed", "sar", "ser")
+    a = keyed(score(model, variants, tmp_path / "a.fa", tmp_path / "a.h5", tss=tss), names)
+    b = keyed(score(model, reverse, tmp_path / "b.fa", tmp_path / "b.h5", tss=tss), names)
+    assert len(a[1]) == len(variants) and np.median(np.abs(a[0].to_numpy())) > 2e-4
+    for name, score_a, score_b in zip(names, a, b, strict=True):
+        assert np.abs(score_a.to_numpy()).max() > 0, name  # else the check proves nothing
+        # float32 predictions of magnitude ~1 differ in their last bits only
+        np.testing.assert_allclose(score_b.to_numpy(), -score_a.to_numpy(), rtol=1e-3, atol=5e-6,
+                                   err_msg=name)  # fmt: skip
 
 
 def test_scores_do_not_depend_on_batch_size_or_variant_order(model, tmp_path):
@@ -291,3 +299,18 @@ def test_variants_at_contig_ends_are_padded_with_n(model, tmp_path):
     variants = some_variants(seqs, n=2)  # the first base of chr1 and the last of chr2
     scores = score(model, variants, tmp_path / "g.fa", tmp_path / "s.h5")
     assert np.isfinite(scores.sad).all() and np.abs(scores.sad).max() > 0
+    # by hand: each variant's 4,096-bp window (centres every 512 bp) runs past the contig
+    # end, and the bases beyond it are N (all-zero one-hot)
+    for k, row in enumerate(scores.variants.itertuples()):
+        seq = seqs[row.chrom]
+        start = (row.pos - 1) // 512 * 512 + 256 - 2048
+        assert start < 0 or start + 4096 > len(seq)  # the window does leave the contig
+        text = "".join(seq[p] if 0 <= p < len(seq) else "N" for p in range(start, start + 4096))
+        window = np.array([[c == b for b in "ACGT"] for c in text], dtype="float32")[None]
+        edited = window.copy()
+        edited[0, row.pos - 1 - start] = [b == row.alt for b in "ACGT"]
+        ref, alt = (
+            predict.predict(model, x, SWAP, reverse_complement=True).astype(np.float64)
+            for x in (window, edited)
+        )
+        np.testing.assert_allclose(scores.sad[k], (alt - ref)[0].sum(axis=0), rtol=1e-4, atol=5e-6)
