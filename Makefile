@@ -63,7 +63,7 @@ $(ENV_STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
-	$(PY) -m seqreg.run --install-kernel
+	$(PY) -m seqreg.project.run --install-kernel
 	touch $@
 
 # bedtools and bowtie2 are programs, not Python packages: use the ones on PATH, else
@@ -88,7 +88,7 @@ data: $(DATA_STAMP)
 # prepare itself decides what to redo: a generated dataset is regenerated only when the
 # code that writes it changed; downloaded files already verified are skipped.
 $(DATA_STAMP): $(MANIFEST) $(LIB) | $(ENV_STAMP)
-	$(PY) -m seqreg.data prepare --dataset $(DATASET) --scale $(SCALE) --data-root $(DATA_ROOT)
+	$(PY) -m seqreg.project.datasets prepare --dataset $(DATASET) --scale $(SCALE) --data-root $(DATA_ROOT)
 
 # -- notebooks ----------------------------------------------------------------------------
 # Rewritten only when a parameter changes, so unchanged parameters cause no rerun.
@@ -98,7 +98,7 @@ $(PARAMS): FORCE
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
 $(OUT)/notebooks/%.ipynb: notebooks/%.ipynb $(LIB) $(DATA_STAMP) $(PARAMS) | $(ENV_STAMP)
-	$(PY) -m seqreg.run $< $(RUN_ARGS)
+	$(PY) -m seqreg.project.run $< $(RUN_ARGS)
 
 # Each notebook runs after, and reruns when, the notebook before it.
 previous :=
@@ -117,7 +117,7 @@ bench: $(ENV_STAMP)
 
 # -- reading the results ------------------------------------------------------------------
 report: $(EXECUTED)
-	$(PY) -m seqreg.report --dataset $(DATASET) --scale $(SCALE) --output-dir $(OUT)
+	$(PY) -m seqreg.project.report --dataset $(DATASET) --scale $(SCALE) --output-dir $(OUT)
 
 lab: $(ENV_STAMP)
 	$(VENV)/bin/jupyter lab --notebook-dir=.

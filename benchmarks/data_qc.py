@@ -10,9 +10,8 @@ from __future__ import annotations
 import tempfile
 import time
 
-from seqreg.data import prepare
-from seqreg.genome import n_fraction_by_chrom
-from seqreg.tracks import coverage_qc
+from seqreg.io import coverage_qc, n_fraction_by_chrom
+from seqreg.project import prepare
 
 HG38_MB = 3_100
 

@@ -16,7 +16,7 @@ import threading
 import time
 from pathlib import Path
 
-from seqreg.download import download, file_checksum
+from seqreg.project import download, file_checksum
 
 SIZE_MB = 256
 

@@ -16,19 +16,19 @@ import tempfile
 BUILD = """
 import resource, sys, time
 import pandas as pd
-from seqreg import dataset, scales
-from seqreg.manifest import load_manifest
+from seqreg import data, project
+from seqreg.project import load_manifest
 manifest = load_manifest("synthetic", "demo", sys.argv[1])
-spec = dataset.WindowSpec(**scales.preset("preprocess", "demo"))
-windows, _ = dataset.plan_windows(manifest, spec, valid_fraction=0.1, test_fraction=0.1)
+spec = data.WindowSpec(**project.preset("preprocess", "demo"))
+windows, _ = data.plan_windows(manifest, spec, valid_fraction=0.1, test_fraction=0.1)
 windows = windows.iloc[: int(len(windows) * float(sys.argv[2]))]
 start = time.perf_counter()
-dataset.build_store(manifest, sys.argv[1] + "/store.h5", spec, windows, progress=False)
+data.build_store(manifest, sys.argv[1] + "/store.h5", spec, windows, progress=False)
 seconds = time.perf_counter() - start
 megabases = len(windows) * spec.seq_length / 1e6
 naive = None
 if sys.argv[3] == "naive":
-    from seqreg.tracks import open_bigwig
+    from seqreg.io import open_bigwig
     subset = windows.head(100)
     start = time.perf_counter()
     for track in manifest.tracks:

@@ -5,7 +5,7 @@ genotypes) with a model of the chosen scale and architecture (random weights: sp
 not depend on them), averaging the reverse complement as notebook 06 does. Three ways,
 each in its own process so peak memory is its own:
 
-- ``engine``: :func:`seqreg.variants.score_variants` (one reference pass per window, and
+- ``engine``: :func:`seqreg.variants.score.score_variants` (one reference pass per window, and
   only the local layers recomputed around each variant), streaming to HDF5;
 - ``full``: the same, but the whole model is run on every edited window;
 - ``naive``: two full forward passes per variant per ensemble member (reference window
@@ -34,7 +34,7 @@ import numpy as np
 def make_inputs(directory: Path, n_variants: int, seq_length: int, seed: int = 0):
     import pandas as pd
 
-    from seqreg.genome import write_fasta
+    from seqreg.io import write_fasta
 
     rng = np.random.default_rng(seed)
     length = max(275 * n_variants // 2, 4 * seq_length)
@@ -55,8 +55,7 @@ def make_inputs(directory: Path, n_variants: int, seq_length: int, seed: int = 0
 def worker(way: str, scale: str, architecture: str, n_variants: int, batch_size: int) -> dict:
     import pysam
 
-    from seqreg import models, predict
-    from seqreg import variants as V
+    from seqreg import models, predict, variants
 
     spec = models.ARCHITECTURES[architecture](scale, {"human": 76})
     model = models.build_model(spec)
@@ -66,7 +65,7 @@ def worker(way: str, scale: str, architecture: str, n_variants: int, batch_size:
         fasta, variants = make_inputs(Path(tmp), n_variants, seq_length)
         started = time.perf_counter()
         if way in ("engine", "full"):
-            V.score_variants(model, variants, fasta, Path(tmp) / "scores.h5", tracks=tracks, pool_width=128,
+            variants.score_variants(model, variants, fasta, Path(tmp) / "scores.h5", tracks=tracks, pool_width=128,
                              stride=seq_length // 8, batch_size=batch_size, method="local" if way == "engine" else "full",
                              progress=False)  # fmt: skip
         else:
@@ -74,7 +73,7 @@ def worker(way: str, scale: str, architecture: str, n_variants: int, batch_size:
             with pysam.FastaFile(str(fasta)) as genome:
                 for lo in range(0, len(windows), 64):
                     chunk = windows.iloc[lo : lo + 64]
-                    reference = V.window_sequences(genome, chunk, seq_length)
+                    reference = variants.window_sequences(genome, chunk, seq_length)
                     edited = reference.copy()
                     rows = np.arange(len(chunk))
                     edited[rows, seq_length // 2] = 0

@@ -40,7 +40,7 @@ def project_root() -> Path:
 @pytest.fixture(scope="session")
 def smoke_data_root(tmp_path_factory) -> Path:
     """A data root holding the synthetic dataset at smoke scale (generated, not copied)."""
-    from seqreg.data import prepare
+    from seqreg.project import prepare
 
     root = tmp_path_factory.mktemp("data")
     prepare("synthetic", "smoke", root, progress=False)
@@ -49,7 +49,7 @@ def smoke_data_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def smoke_manifest(smoke_data_root):
-    from seqreg.manifest import load_manifest
+    from seqreg.project import load_manifest
 
     return load_manifest("synthetic", "smoke", smoke_data_root)
 
@@ -57,7 +57,7 @@ def smoke_manifest(smoke_data_root):
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory):
     """The synthetic dataset at demo scale (statistics need its size)."""
-    from seqreg.data import prepare
+    from seqreg.project import prepare
 
     root = tmp_path_factory.mktemp("demo_data")
     return prepare("synthetic", "demo", root, progress=False)
@@ -66,11 +66,11 @@ def demo(tmp_path_factory):
 @pytest.fixture(scope="session")
 def smoke_store(smoke_manifest, tmp_path_factory) -> Path:
     """A training store of the smoke dataset (windows and splits as notebook 01 plans them)."""
-    from seqreg import dataset
-    from seqreg.scales import preset
+    from seqreg import data
+    from seqreg.project import preset
 
-    spec = dataset.WindowSpec(**preset("preprocess", "smoke"))
-    windows, _ = dataset.plan_windows(smoke_manifest, spec, seed=0)
+    spec = data.WindowSpec(**preset("preprocess", "smoke"))
+    windows, _ = data.plan_windows(smoke_manifest, spec, seed=0)
     path = tmp_path_factory.mktemp("training_store") / "store.h5"
-    dataset.build_store(smoke_manifest, path, spec, windows, progress=False)
+    data.build_store(smoke_manifest, path, spec, windows, progress=False)
     return path

@@ -13,9 +13,9 @@ import json, sys
 import keras
 import numpy as np
 from seqreg import models, predict, train
-from seqreg.dataset import read_store_info, load_split
-from seqreg.genome import one_hot_codes
-from seqreg.loader import strand_swap_order
+from seqreg.data import read_store_info, load_split
+from seqreg.sequence import one_hot_codes
+from seqreg.data import strand_swap_order
 
 store, run_dir = sys.argv[1], sys.argv[2]
 tracks = read_store_info(store)["tracks"]
@@ -42,6 +42,6 @@ def test_training_and_prediction_on_the_jax_backend(smoke_store, tmp_path):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["backend"] == "jax"
     assert report["epochs"] == 2 and report["finite"]
-    from seqreg.dataset import read_store_info
+    from seqreg.data import read_store_info
 
     assert report["shape"] == [2, 28, len(read_store_info(smoke_store)["tracks"])]

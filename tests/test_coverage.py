@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import coverage
+from seqreg import data
 
 
 def toy_alignments() -> pd.DataFrame:
@@ -20,8 +20,8 @@ def toy_alignments() -> pd.DataFrame:
 def test_em_moves_multi_mapping_reads_to_the_supported_copy():
     alignments = toy_alignments()
     sizes = {"chr1": 8000}
-    raw = coverage.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=0)["chr1"]
-    em = coverage.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=10)["chr1"]
+    raw = data.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=0)["chr1"]
+    em = data.coverage_from_alignments(alignments, sizes, bin_size=32, em_iterations=10)["chr1"]
     near_1kb, near_5kb = (
         slice(1000 // 32 - 2, 1000 // 32 + 3),
         slice(5010 // 32 - 2, 5010 // 32 + 3),
@@ -37,7 +37,7 @@ def test_gc_correction_removes_a_gc_trend():
     gc = {"chr1": rng.uniform(0.3, 0.6, 20_000)}
     trend = np.exp2(-20 * (gc["chr1"] - 0.5) ** 2 + 2 * gc["chr1"])
     observed = {"chr1": 100 * trend}
-    corrected, coefficients = coverage.gc_correct(observed, gc)
+    corrected, coefficients = data.gc_correct(observed, gc)
     assert np.std(np.log2(corrected["chr1"])) < 0.1 * np.std(np.log2(observed["chr1"]))
     assert len(coefficients) == 4
 
@@ -53,7 +53,7 @@ def test_gc_correction_recovers_a_gc_independent_signal():
     signal = 100 + np.where(peaks, rng.lognormal(6, 1, 20_000), 0)
     observed = {"chr1": signal * trend}
     assert np.corrcoef(observed["chr1"], signal)[0, 1] < 0.98  # the trend does blur it
-    corrected, _ = coverage.gc_correct(observed, gc)
+    corrected, _ = data.gc_correct(observed, gc)
     assert np.corrcoef(corrected["chr1"], signal)[0, 1] > 0.999
     # proportional to the signal everywhere, peaks included (the fit follows the medians)
     assert np.std(np.log2(corrected["chr1"] / signal)) < 0.01
@@ -63,12 +63,12 @@ def test_gc_correction_recovers_a_gc_independent_signal():
 
 def test_gc_content_is_gaussian_weighted_and_skips_n():
     sequence = b"A" * 200 + b"G" * 200 + b"N" * 200
-    gc = coverage.gc_content(sequence, bin_size=100, sigma=8)
+    gc = data.gc_content(sequence, bin_size=100, sigma=8)
     assert gc[0] == pytest.approx(0.0, abs=1e-6) and gc[3] == pytest.approx(1.0, abs=1e-6)
     assert np.isnan(gc[5])
 
 
 def test_missing_program_is_explained(monkeypatch):
-    monkeypatch.setattr(coverage.shutil, "which", lambda name: None)
+    monkeypatch.setattr(data.coverage.shutil, "which", lambda name: None)
     with pytest.raises(FileNotFoundError, match=r"bowtie2.*not on PATH.*make env"):
-        coverage.require_program("bowtie2")
+        data.require_program("bowtie2")

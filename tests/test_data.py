@@ -11,11 +11,9 @@ import textwrap
 import numpy as np
 import pytest
 
-import seqreg.data as data_module
-from seqreg.data import prepare, stamp_path
-from seqreg.errors import ChecksumMismatchError, InputFileError
-from seqreg.genome import write_fasta
-from seqreg.tracks import write_bigwig
+import seqreg.project.datasets as data_module
+from seqreg.io import write_bigwig, write_fasta
+from seqreg.project import ChecksumMismatchError, InputFileError, prepare, stamp_path
 
 
 def test_generated_dataset_is_complete_and_not_regenerated(smoke_manifest, smoke_data_root):
@@ -82,15 +80,15 @@ def test_interrupted_regeneration_keeps_the_old_dataset_but_not_its_stamp(tmp_pa
 
 
 def test_generator_fingerprint_covers_imported_modules():
-    from seqreg.data import _package_sources
+    from seqreg.project.datasets import _package_sources
 
     names = {f"{p.parent.name}/{p.name}" for p in _package_sources("seqreg.simulate")}
     expected = {"simulate/__init__.py", "simulate/grammar.py", "simulate/signal.py", "simulate/sequence.py",
-                "simulate/genes.py", "seqreg/genome.py", "seqreg/tracks.py", "seqreg/io.py", "seqreg/motifs.py",
-                # they write the VCF, eQTL, GWAS and QTL files (BH q-values from stats)
-                "simulate/variants.py", "simulate/population.py", "seqreg/stats.py"}  # fmt: skip
+                "simulate/genes.py", "simulate/variants.py", "simulate/population.py", "io/fasta.py",
+                "io/bigwig.py", "project/files.py", "sequence/motifs.py",
+                "seqreg/stats.py"}  # fmt: skip
     assert expected <= names, expected - names
-    assert "seqreg/run.py" not in names and "seqreg/plots.py" not in names
+    assert "project/run.py" not in names and not any(n.startswith("plots/") for n in names)
 
 
 # -- a small downloaded dataset (file:// sources) -------------------------------------

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import dataset
-from seqreg.dataset import WindowSpec, fill_nan, pool, soft_clip, transform_targets
-from seqreg.errors import InputFileError
-from seqreg.scales import preset
+from seqreg import data
+from seqreg.data import WindowSpec, fill_nan, pool, soft_clip, transform_targets
+from seqreg.project import InputFileError, preset
 
 
 # -- transforms with hand-computed values ----------------------------------------------------
@@ -52,16 +51,16 @@ def test_masking_and_cropping():
 
 def test_float16_overflow_is_capped():
     spec = WindowSpec(seq_length=2, pool_width=2, stride=2)
-    assert transform_targets(np.array([[1e6, 1e6]]), spec).max() == dataset.FLOAT16_MAX
+    assert transform_targets(np.array([[1e6, 1e6]]), spec).max() == data.FLOAT16_MAX
 
 
 # -- windows and splits ---------------------------------------------------------------------------
 def test_contigs_windows_and_masked_fraction():
-    contigs = dataset.contigs(
+    contigs = data.contigs(
         {"chr1": 100, "chr2": 30}, [("chr1", 40, 50), ("chr1", 60, 61)], min_gap=5
     )
     assert contigs.values.tolist() == [["chr1", 0, 40], ["chr1", 50, 100], ["chr2", 0, 30]]
-    windows = dataset.tile_windows(contigs, 20, 10)
+    windows = data.tile_windows(contigs, 20, 10)
     assert windows.values.tolist() == [
         ["chr1", 0, 20], ["chr1", 10, 30], ["chr1", 20, 40], ["chr1", 50, 70], ["chr1", 60, 80],
         ["chr1", 70, 90], ["chr1", 80, 100], ["chr2", 0, 20], ["chr2", 10, 30],
@@ -69,31 +68,31 @@ def test_contigs_windows_and_masked_fraction():
     regions = pd.DataFrame(
         {"chrom": ["chr1", "chr1", "chr2"], "start": [5, 8, 0], "end": [12, 15, 40]}
     )
-    fraction = dataset.covered_fraction(windows, regions)
+    fraction = data.covered_fraction(windows, regions)
     assert fraction[:3].tolist() == [0.5, 0.25, 0.0] and fraction[-1] == 1.0
 
 
 def test_splits_never_overlap_and_follow_fractions():
-    windows = dataset.tile_windows(pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [0, 0], "end": [2_000_000, 1_000_000]}),
+    windows = data.tile_windows(pd.DataFrame({"chrom": ["chr1", "chr2"], "start": [0, 0], "end": [2_000_000, 1_000_000]}),
                                    16384, 8192 + 63)  # fmt: skip
-    split = dataset.assign_splits(windows, 0.1, 0.1, seed=3)
-    assert dataset.overlapping_pairs_across_splits(split) == 0
+    split = data.assign_splits(windows, 0.1, 0.1, seed=3)
+    assert data.overlapping_pairs_across_splits(split) == 0
     shares = split["split"].value_counts(normalize=True)
     assert 0.05 < shares["valid"] < 0.2 and 0.05 < shares["test"] < 0.2
-    by_chrom = dataset.assign_splits(windows, chromosomes={"test": ["chr2"]})
+    by_chrom = data.assign_splits(windows, chromosomes={"test": ["chr2"]})
     assert set(by_chrom.loc[by_chrom["chrom"] == "chr2", "split"]) == {"test"}
-    custom = dataset.assign_splits(
+    custom = data.assign_splits(
         windows, custom=lambda w: np.where(w["start"] < 500_000, "valid", "train")
     )
-    assert dataset.overlapping_pairs_across_splits(custom) == 0
+    assert data.overlapping_pairs_across_splits(custom) == 0
     assert set(custom["split"]) == {"train", "valid"}
     with pytest.raises(ValueError, match="split labels"):
-        dataset.assign_splits(windows, custom=lambda w: ["holdout"] * len(w))
+        data.assign_splits(windows, custom=lambda w: ["holdout"] * len(w))
 
 
 # -- the store --------------------------------------------------------------------------------------
 def smoke_windows(manifest, spec):
-    from seqreg.genome import read_chrom_sizes
+    from seqreg.io import read_chrom_sizes
 
     sizes = read_chrom_sizes(manifest.path_of("chrom_sizes"))
     gaps = [
@@ -102,8 +101,8 @@ def smoke_windows(manifest, spec):
             index=False
         )
     ]
-    windows = dataset.tile_windows(dataset.contigs(sizes, gaps), spec.seq_length, spec.stride)
-    return dataset.assign_splits(windows, 0.1, 0.1)
+    windows = data.tile_windows(data.contigs(sizes, gaps), spec.seq_length, spec.stride)
+    return data.assign_splits(windows, 0.1, 0.1)
 
 
 @pytest.fixture(scope="module")
@@ -111,7 +110,7 @@ def smoke_store(smoke_manifest, tmp_path_factory):
     spec = WindowSpec(**preset("preprocess", "smoke"))
     path = tmp_path_factory.mktemp("store") / "store.h5"
     windows = smoke_windows(smoke_manifest, spec)
-    dataset.build_store(smoke_manifest, path, spec, windows, progress=False)
+    data.build_store(smoke_manifest, path, spec, windows, progress=False)
     return path, spec, windows
 
 
@@ -119,7 +118,7 @@ def test_store_holds_sequences_targets_and_metadata(smoke_store, smoke_manifest)
     import pyfaidx
 
     path, spec, windows = smoke_store
-    info = dataset.read_store_info(path)
+    info = data.read_store_info(path)
     assert (
         info["statistics"]["windows"] == len(windows)
         and info["statistics"]["target_length"] == spec.target_length
@@ -135,12 +134,12 @@ def test_store_holds_sequences_targets_and_metadata(smoke_store, smoke_manifest)
         # one track's targets recomputed directly from its bigWig
         k = 0
         track = smoke_manifest.tracks[k]
-        from seqreg.tracks import read_values
+        from seqreg.io import read_values
 
         values = read_values(track.local_path, chrom, start, end)[None, :]
         baseline = __import__("json").loads(h5.attrs["baselines"])[track.id]
-        masked = dataset._mask_matrix(pd.DataFrame({"chrom": [chrom], "start": [start]}),
-                                      dataset._merged(dataset._mask_regions(smoke_manifest, "human")), spec.seq_length)  # fmt: skip
+        masked = data.store._mask_matrix(pd.DataFrame({"chrom": [chrom], "start": [start]}),
+                                      data.windows._merged(data.store._mask_regions(smoke_manifest, "human")), spec.seq_length)  # fmt: skip
         expected = transform_targets(
             values, spec, track.sum_stat, track.scale, track.soft_clip, track.clip, baseline, masked
         )
@@ -194,7 +193,7 @@ def test_interrupted_build_leaves_no_store(smoke_manifest, tmp_path, monkeypatch
     spec = WindowSpec(**preset("preprocess", "smoke"))
     windows = smoke_windows(smoke_manifest, spec)
     calls = {"n": 0}
-    real = dataset.transform_targets
+    real = data.transform_targets
 
     def failing(*args, **kwargs):
         calls["n"] += 1
@@ -202,9 +201,9 @@ def test_interrupted_build_leaves_no_store(smoke_manifest, tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(dataset, "transform_targets", failing)
+    monkeypatch.setattr(data.store, "transform_targets", failing)
     with pytest.raises(KeyboardInterrupt):
-        dataset.build_store(smoke_manifest, tmp_path / "store.h5", spec, windows, progress=False)
+        data.build_store(smoke_manifest, tmp_path / "store.h5", spec, windows, progress=False)
     assert not list(tmp_path.iterdir()), "an interrupted build left a file"
 
 
@@ -217,7 +216,7 @@ def test_missing_track_fails_before_any_work(smoke_manifest, tmp_path):
     with pytest.raises(
         InputFileError, match=r"gone\.bw: track 'h3k27ac_lymphoblastoid_rep2' of .* does not exist"
     ):
-        dataset.build_store(
+        data.build_store(
             manifest,
             tmp_path / "store.h5",
             spec,
@@ -228,13 +227,13 @@ def test_missing_track_fails_before_any_work(smoke_manifest, tmp_path):
 
 
 def test_chromosome_aliases_are_resolved_or_named(tmp_path):
-    from seqreg.tracks import open_bigwig, resolve_chrom, write_bigwig
+    from seqreg.io import open_bigwig, resolve_chrom, write_bigwig
 
     path = write_bigwig(tmp_path / "t.bw", {"1": 100}, {"1": np.arange(10.0)}, 10)
     handle = open_bigwig(path)
     assert resolve_chrom("chr1", handle.chroms(), path) == "1"
     chunk = pd.DataFrame({"chrom": ["chr1"], "start": [20], "end": [40]})
-    values = dataset._read_chunk(handle, path, chunk, 20, resolve_chrom)
+    values = data.store._read_chunk(handle, path, chunk, 20, resolve_chrom)
     assert values[0, :10].tolist() == [2.0] * 10
     with pytest.raises(InputFileError, match=r"t\.bw: has no chromosome 'chr7' \(nor '7'\)"):
         resolve_chrom("chr7", handle.chroms(), path)
@@ -245,8 +244,8 @@ def test_chromosome_aliases_are_resolved_or_named(tmp_path):
 def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_manifest):
     import pyfaidx
 
-    from seqreg.genome import one_hot
-    from seqreg.loader import TrainingData, reverse_complement
+    from seqreg.data import TrainingData, reverse_complement
+    from seqreg.sequence import one_hot
 
     path, _, _ = smoke_store
     data = TrainingData(path, "train", batch_size=4)
@@ -270,7 +269,7 @@ def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_ma
 
 
 def test_augmentation_flips_some_windows_of_a_batch_and_leaves_the_others(smoke_store):
-    from seqreg.loader import TrainingData, reverse_complement
+    from seqreg.data import TrainingData, reverse_complement
 
     path, _, _ = smoke_store
     plain = TrainingData(path, "train", batch_size=16)
@@ -289,7 +288,8 @@ def test_augmentation_flips_some_windows_of_a_batch_and_leaves_the_others(smoke_
 
 
 def test_shift_augmentation_moves_sequence_not_targets(smoke_store):
-    from seqreg.loader import TrainingData, reverse_complement, shift_sequences
+    from seqreg.data import TrainingData, reverse_complement
+    from seqreg.sequence import shift_sequences
 
     path, _, _ = smoke_store
     # the loader: each window's sequence is shifted by up to 3 bases (after an optional

@@ -13,8 +13,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from seqreg.download import download, file_checksum
-from seqreg.errors import ChecksumMismatchError, DownloadError
+from seqreg.project import ChecksumMismatchError, DownloadError, download, file_checksum
 
 PAYLOAD = bytes(range(256)) * 4096  # 1 MiB, every byte value
 SHA256 = "sha256:" + hashlib.sha256(PAYLOAD).hexdigest()
@@ -268,10 +267,10 @@ def test_no_length_truncation_is_caught_by_the_checksum(tmp_path):
 
 
 def test_server_errors_are_retried_with_backoff(tmp_path, monkeypatch):
-    import seqreg.download
+    import seqreg.project.downloads
 
     waits = []
-    monkeypatch.setattr(seqreg.download.time, "sleep", waits.append)
+    monkeypatch.setattr(seqreg.project.downloads.time, "sleep", waits.append)
     with serve("flaky") as (url, server):
         download(url, tmp_path / "f", SHA256, backoff=1.5, progress=False)
     assert server.statuses == [503, 503, 200]

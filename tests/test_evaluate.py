@@ -8,7 +8,7 @@ import pytest
 from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
-from seqreg import evaluate
+from seqreg import evaluate, truth
 
 
 def tracks_table(*specs):
@@ -181,13 +181,13 @@ def test_tss_switching_follows_the_ratio_between_tsss():
 def test_truth_targets_pool_the_truth_like_the_store():
     expected = {"t/c1": np.arange(64, dtype="float32")}  # 64 bins of 32 bp
     windows = pd.DataFrame({"chrom": ["c1", "c1"], "start": [0, 512]})
-    truth = evaluate.truth_targets(expected, [{"id": "t"}, {"id": "u"}], windows,
+    planted = truth.truth_targets(expected, [{"id": "t"}, {"id": "u"}], windows,
                                    seq_length=1024, pool_width=128, crop_bp=256,
                                    bin_size=32)  # fmt: skip
     # window 0 targets cover [256, 768): 32-bp bins 8..23, four summed per 128-bp bin
-    assert truth[0, :, 0].tolist() == pytest.approx([38, 54, 70, 86])
-    assert truth[1, 0, 0] == pytest.approx(24 + 25 + 26 + 27)
-    assert np.isnan(truth[..., 1]).all()  # no truth for track u
+    assert planted[0, :, 0].tolist() == pytest.approx([38, 54, 70, 86])
+    assert planted[1, 0, 0] == pytest.approx(24 + 25 + 26 + 27)
+    assert np.isnan(planted[..., 1]).all()  # no truth for track u
 
 
 def test_no_tss_in_any_window_gives_typed_empty_results():

@@ -5,16 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from seqreg.errors import InputFileError
-from seqreg.genome import (
+from seqreg.io import (
+    bigwig_chrom_sizes,
+    coverage_qc,
     gaps_from_fasta,
     n_fraction_by_chrom,
     n_runs,
-    one_hot,
     read_chrom_sizes,
+    sample_values,
+    write_bigwig,
     write_fasta,
 )
-from seqreg.tracks import bigwig_chrom_sizes, coverage_qc, sample_values, write_bigwig
+from seqreg.project import InputFileError
+from seqreg.sequence import one_hot
 
 
 def test_n_runs_finds_runs_at_ends_and_inside():
@@ -24,11 +27,13 @@ def test_n_runs_finds_runs_at_ends_and_inside():
 
 
 def test_gaps_merge_across_chunk_boundaries(tmp_path, monkeypatch):
-    import seqreg.genome as genome
+    import seqreg.io.fasta as fasta_module
 
     fasta = write_fasta(tmp_path / "g.fa", {"chrA": "ACGTNNNNNNACGT", "chrB": "NNAC"})
-    real = genome.iter_sequence_chunks
-    monkeypatch.setattr(genome, "iter_sequence_chunks", lambda f, c, chunk_size=0: real(f, c, 3))
+    real = fasta_module.iter_sequence_chunks
+    monkeypatch.setattr(
+        fasta_module, "iter_sequence_chunks", lambda f, c, chunk_size=0: real(f, c, 3)
+    )
     assert gaps_from_fasta(fasta) == [("chrA", 4, 10), ("chrB", 0, 2)]
     table = n_fraction_by_chrom(fasta)
     assert table["n_bases"].tolist() == [6, 2]
@@ -82,7 +87,7 @@ def test_unreadable_bigwig_is_named(tmp_path):
 
 
 def test_read_bed_reads_three_columns_and_names_bad_files(tmp_path):
-    from seqreg.genome import read_bed
+    from seqreg.io import read_bed
 
     good = tmp_path / "regions.bed"
     good.write_text("#header\nchr1\t10\t20\tname\nchr2\t0\t5\tx\n")

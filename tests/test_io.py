@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from seqreg.io import atomic_path
+from seqreg.project import atomic_path
 
 
 def test_a_finished_write_replaces_the_file_and_leaves_no_temporary(tmp_path):

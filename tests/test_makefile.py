@@ -79,11 +79,13 @@ def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
 
     again = make(tmp_path, "all")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "seqreg.run" not in again.stdout and "seqreg.data" not in again.stdout
+    assert (
+        "seqreg.project.run" not in again.stdout and "seqreg.project.datasets" not in again.stdout
+    )
     assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes
 
     # A changed parameter reruns the notebooks.
     reseeded = make(tmp_path, "all", "SEED=1")
     assert reseeded.returncode == 0, reseeded.stdout + reseeded.stderr
-    assert "seqreg.run" in reseeded.stdout
+    assert "seqreg.project.run" in reseeded.stdout
     assert [p.stat().st_mtime_ns for p in executed(tmp_path)] != mtimes

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from seqreg.errors import ManifestError
-from seqreg.manifest import Track, load_manifest
+from seqreg.project import ManifestError, Track, load_manifest
 
 VALID = textwrap.dedent(
     """

@@ -8,8 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from seqreg.manifest import load_manifest
-from seqreg.run import run_notebook
+from seqreg.project import load_manifest, run_notebook
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import popgen, stats
+from seqreg import io, stats, variants
 
 
 def genotype_panel(n_variants: int = 60, n_samples: int = 200, seed: int = 0):
@@ -29,20 +29,20 @@ def direct_r(dosage):
 
 def test_standardize_and_ld_match_numpy():
     dosage, _, _ = genotype_panel()
-    std = popgen.standardize(dosage)
+    std = variants.standardize(dosage)
     np.testing.assert_allclose(std.mean(axis=1), 0, atol=1e-5)
     np.testing.assert_allclose((std**2).mean(axis=1), 1, rtol=1e-4)
     np.testing.assert_allclose(std @ std.T / dosage.shape[1], direct_r(dosage), atol=1e-5)
     with_missing = dosage.copy()
     with_missing[0, :5] = np.nan
-    assert np.isfinite(popgen.standardize(with_missing)).all()
-    assert not popgen.standardize(np.ones((1, 10))).any()  # monomorphic: no LD
+    assert np.isfinite(variants.standardize(with_missing)).all()
+    assert not variants.standardize(np.ones((1, 10))).any()  # monomorphic: no LD
 
 
 def test_ld_scores_match_a_direct_computation():
     dosage, chrom, positions = genotype_panel()
     n = dosage.shape[1]
-    std = popgen.standardize(dosage)
+    std = variants.standardize(dosage)
     window = 20_000
     annotations = np.random.default_rng(1).random((len(chrom), 2))
     r = direct_r(dosage)
@@ -53,27 +53,27 @@ def test_ld_scores_match_a_direct_computation():
     expected = (r2 * near).sum(axis=1)
     for block in (7, 512):  # blocks smaller than a chromosome exercise the neighbourhoods
         np.testing.assert_allclose(
-            popgen.ld_scores(std, chrom, positions, window, block=block), expected, atol=1e-4
+            variants.ld_scores(std, chrom, positions, window, block=block), expected, atol=1e-4
         )
-        np.testing.assert_allclose(popgen.ld_scores(std, chrom, positions, window, annotations, block=block),
+        np.testing.assert_allclose(variants.ld_scores(std, chrom, positions, window, annotations, block=block),
                                    (r2 * near) @ annotations, atol=1e-4)  # fmt: skip
-    profile = popgen.signed_ld_profile(std, chrom, positions, annotations[:, 0], window, block=7)
+    profile = variants.signed_ld_profile(std, chrom, positions, annotations[:, 0], window, block=7)
     np.testing.assert_allclose(profile, (r * near) @ annotations[:, 0], atol=1e-4)
 
 
 def test_unsorted_variants_are_refused():
     dosage, chrom, positions = genotype_panel()
-    std = popgen.standardize(dosage)
+    std = variants.standardize(dosage)
     with pytest.raises(ValueError, match="sorted"):
-        popgen.ld_scores(std, chrom, positions[::-1], 1000)
+        variants.ld_scores(std, chrom, positions[::-1], 1000)
 
 
 def test_pruning_leaves_no_close_pair_in_ld_and_covers_every_dropped_variant():
     dosage, chrom, positions = genotype_panel(seed=2)
-    std = popgen.standardize(dosage)
+    std = variants.standardize(dosage)
     window = 50_000
     order = np.random.default_rng(0).permutation(len(chrom))
-    kept = popgen.ld_prune(std, chrom, positions, window, 0.5, order)
+    kept = variants.ld_prune(std, chrom, positions, window, 0.5, order)
     r2 = direct_r(dosage) ** 2
     near = (np.abs(positions[:, None] - positions[None, :]) <= window) & (
         chrom[:, None] == chrom[None, :]
@@ -96,18 +96,18 @@ def test_read_dosages_from_vcf_fast_and_general_paths(tmp_path):
     (tmp_path / "g.vcf").write_text("\n".join(lines) + "\n")
     variants = pd.DataFrame({"chrom": ["chr1"] * 4, "pos": [10, 20, 20, 30], "ref": ["A", "C", "C", "G"],
                              "alt": ["G", "T", "G", "A"]})  # fmt: skip
-    dosage, samples = popgen.read_dosages(tmp_path / "g.vcf", variants)
+    dosage, samples = io.read_dosages(tmp_path / "g.vcf", variants)
     assert samples == ["A", "B", "C"]
     expected = np.array([[0, 1, 2], [0, 1, np.nan], [1, 1, np.nan], [1, 0, 1]], dtype=np.float32)
     np.testing.assert_array_equal(dosage, expected)
-    from seqreg.errors import InputFileError
+    from seqreg.project import InputFileError
 
     with pytest.raises(InputFileError, match=r"g\.vcf: has no genotypes for 1 of 1 variants"):
-        popgen.read_dosages(tmp_path / "g.vcf", variants.iloc[:1].assign(pos=11))
+        io.read_dosages(tmp_path / "g.vcf", variants.iloc[:1].assign(pos=11))
 
 
 def test_tss_distance_classes_follow_the_edges():
-    classes = popgen.tss_distance_classes(np.array([0, -499, 500, 1999, -2000, 31_999, 32_000]))
+    classes = variants.tss_distance_classes(np.array([0, -499, 500, 1999, -2000, 31_999, 32_000]))
     assert classes.argmax(axis=1).tolist()[:6] == [0, 0, 1, 1, 2, 3]
     assert classes[6].sum() == 0 and classes[:6].sum(axis=1).tolist() == [1] * 6
 
@@ -115,13 +115,13 @@ def test_tss_distance_classes_follow_the_edges():
 def test_gene_ld_features_match_a_direct_computation():
     dosage, chrom, positions = genotype_panel(n_variants=40)
     n = dosage.shape[1]
-    std = popgen.standardize(dosage)
+    std = variants.standardize(dosage)
     on1 = np.flatnonzero(chrom == "chr1")
     tss = int(positions[on1[10]]) + 5
     members = on1[np.abs(positions[on1] - tss) < 30_000]
     scores = np.random.default_rng(3).normal(size=len(members))
     pairs = pd.DataFrame({"variant": members, "gene_id": "G", "score": scores})
-    table = popgen.gene_ld_features(
+    table = variants.gene_ld_features(
         std, chrom, positions, pairs, {"G": tss}, edges=(0, 5_000, 40_000)
     )
     r = direct_r(dosage)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from seqreg import qtl
-from seqreg.errors import InputFileError
+from seqreg.project import InputFileError
 
 
 def line(snp: str, phenotype: str, fdr: float, rsid: str = "rs1") -> str:

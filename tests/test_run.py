@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from seqreg.run import NotebookFailed, main, run_notebook
+from seqreg.project.run import NotebookFailed, main, run_notebook
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ import pyBigWig
 import pytest
 from scipy.stats import spearmanr
 
-from seqreg.genome import one_hot
-from seqreg.motifs import best_hit
+from seqreg.sequence import best_hit, one_hot
 from seqreg.simulate import grammar
 
 BIN = 128  # bins of the correlation checks, as in Basenji
@@ -40,7 +39,7 @@ def track_values(manifest, track_id: str, chrom: str) -> np.ndarray:
 
 
 def chrom_sizes(manifest) -> dict[str, int]:
-    from seqreg.genome import read_chrom_sizes
+    from seqreg.io import read_chrom_sizes
 
     return read_chrom_sizes(manifest.path_of("chrom_sizes"))
 

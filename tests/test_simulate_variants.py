@@ -7,10 +7,16 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact, ks_2samp, mannwhitneyu
 
-from seqreg.errors import InputFileError
-from seqreg.qtl import BLUEPRINT_COLUMNS, degree_fit, read_blueprint_qtl, target_degree
+from seqreg.io import (
+    BLUEPRINT_COLUMNS,
+    read_blueprint_qtl,
+    read_de_novo,
+    read_gtex_eqtl,
+    read_gwas_set,
+)
+from seqreg.project import InputFileError
+from seqreg.qtl import degree_fit, target_degree
 from seqreg.simulate.variants import EQTL_TISSUES, QTL_CELL_TYPES, QTL_MARKS
-from seqreg.variants import read_de_novo, read_gtex_eqtl, read_gwas_set
 
 
 def read_tsv(path, **kwargs):

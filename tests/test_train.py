@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import poisson
 
 from seqreg import models, predict, train
-from seqreg.dataset import read_store_info
+from seqreg.data import read_store_info
 
 
 # -- losses against hand values --------------------------------------------------------------
@@ -113,7 +113,7 @@ def test_resume_after_a_kill_continues_from_the_last_completed_epoch(
     model, state = train.fit(spec, smoke_store, tmp_path, config, progress=False)
     assert [row["epoch"] for row in state["history"]] == [1, 2, 3, 4]
     # the optimizer resumed too: its step counter counts the batches of all four epochs
-    from seqreg.loader import TrainingData
+    from seqreg.data import TrainingData
 
     per_epoch = len(TrainingData(smoke_store, "train", config.batch_size))
     assert int(np.asarray(model.optimizer.iterations)) == 4 * per_epoch
@@ -138,7 +138,7 @@ def test_a_run_directory_refuses_a_different_config(smoke_store, tmp_path):
 
 
 def test_a_missing_store_is_named(tmp_path):
-    from seqreg.errors import InputFileError
+    from seqreg.project import InputFileError
 
     with pytest.raises(InputFileError, match="notebook 01"):
         train.fit(models.basenji2_spec("smoke", {"h": 1}),
@@ -181,7 +181,7 @@ def test_shift_averaging_is_the_mean_of_shifted_passes():
     model = models.build_model(models.basenji2_spec("smoke", {"human": 2}))
     rng = np.random.default_rng(1)
     x = np.eye(4, dtype="float32")[rng.integers(0, 4, (2, 4096))]
-    from seqreg.loader import shift_sequences
+    from seqreg.sequence import shift_sequences
 
     passes = [model.predict(shift_sequences(x, np.full(2, s)), verbose=0) for s in (-2, 0, 2)]
     averaged = predict.predict(model, x, shifts=(-2, 0, 2))

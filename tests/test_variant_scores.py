@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import edits, models, predict
-from seqreg import variants as V
-from seqreg.errors import InputFileError
-from seqreg.genome import write_fasta
+from seqreg import interpret, io, models, predict, variants
+from seqreg.io import write_fasta
+from seqreg.project import InputFileError
 
 TRACKS = [
     {"id": "dnase", "assay": "DNase"},
@@ -51,7 +50,7 @@ def naive(model, onehot, window, position, code, shifts):
 @pytest.mark.parametrize("builder", [models.basenji2_spec, models.basenji2018_spec])
 def test_local_recomputation_equals_full_forward_passes(builder):
     model = random_model(builder)
-    split = edits.split_local(model)
+    split = interpret.split_local(model)
     assert split is not None and split.jump == 128
     assert split.slice_length() < split.seq_length
     rng = np.random.default_rng(0)
@@ -64,7 +63,7 @@ def test_local_recomputation_equals_full_forward_passes(builder):
     shifts = (-1, 0, 1)
     ref_naive, alt_naive = naive(model, onehot, window, position, code, shifts)
     for method in ("local", "full"):
-        predictor = edits.EditPredictor(model, SWAP, shifts=shifts, batch_size=4, method=method)
+        predictor = interpret.EditPredictor(model, SWAP, shifts=shifts, batch_size=4, method=method)
         assert predictor.method == method
         reference, edited = predictor.predict(onehot, window, position, code)
         np.testing.assert_allclose(reference, ref_naive, rtol=1e-5, atol=1e-6)
@@ -79,8 +78,8 @@ def test_a_model_branching_at_its_input_has_no_local_split():
     a = keras.layers.Conv1D(4, 3, padding="same")(inputs)
     b = keras.layers.Conv1D(4, 5, padding="same")(inputs)
     model = keras.Model(inputs, keras.layers.Add()([a, b]))
-    assert edits.split_local(model) is None
-    assert edits.EditPredictor(model, reverse_complement=False).method == "full"
+    assert interpret.split_local(model) is None
+    assert interpret.EditPredictor(model, reverse_complement=False).method == "full"
 
 
 def test_chain_extent_follows_same_padding_and_pooling():
@@ -89,7 +88,7 @@ def test_chain_extent_follows_same_padding_and_pooling():
     x = keras.layers.MaxPooling1D(4)(x)
     x = keras.layers.Conv1D(2, 3, padding="same", dilation_rate=2)(x)  # 2 and 2, x4 bases
     model = keras.Model(inputs, keras.layers.Dense(3)(x))
-    split = edits.split_local(model, max_extent=1024)
+    split = interpret.split_local(model, max_extent=1024)
     assert (split.jump, split.left, split.right) == (4, 1 + 8, 2 + 3 + 8)
 
 
@@ -129,7 +128,7 @@ def test_read_vcf_splits_skips_and_checks_ref(tmp_path):
     ]
     write_vcf(tmp_path / "v.vcf", rows, contigs=("1", "chr1", "chrUn"))
     with pytest.warns(UserWarning, match="1 of 4 REF alleles differ"):
-        table, counts = V.read_vcf(tmp_path / "v.vcf", tmp_path / "g.fa")
+        table, counts = io.read_vcf(tmp_path / "v.vcf", tmp_path / "g.fa")
     assert list(table["variant_id"]) == ["rs1", "rs2", "rs2"]
     assert set(table["chrom"]) == {"chr1"}
     assert counts == {"records": 6, "alleles": 7, "snvs": 5, "indels_skipped": 1,
@@ -149,7 +148,7 @@ def test_a_vcf_on_another_genome_build_is_refused(tmp_path):
         InputFileError,
         match=r"v\.vcf.*none of its \d+ REF alleles matches .*g\.fa.*another genome build",
     ):
-        V.read_vcf(tmp_path / "v.vcf", tmp_path / "g.fa")
+        io.read_vcf(tmp_path / "v.vcf", tmp_path / "g.fa")
 
 
 # -- scores -----------------------------------------------------------------------------------
@@ -162,7 +161,7 @@ def some_variants(seqs, n: int = 24, seed: int = 1) -> pd.DataFrame:
         ref = seqs[chrom][pos - 1]
         alt = "ACGT"[("ACGT".index(ref) + int(rng.integers(1, 4))) % 4]
         rows.append((chrom, pos, f"v{k}", ref, alt))
-    return pd.DataFrame(rows, columns=V.VARIANT_COLUMNS).drop_duplicates(["chrom", "pos"])
+    return pd.DataFrame(rows, columns=io.VARIANT_COLUMNS).drop_duplicates(["chrom", "pos"])
 
 
 def tss_table():
@@ -172,21 +171,21 @@ def tss_table():
     })  # fmt: skip
 
 
-def score(model, variants, fasta, path, **kwargs):
+def score(model, snvs, fasta, path, **kwargs):
     options = {"tracks": TRACKS, "pool_width": 128, "tss": tss_table(), "stride": 512,
                "progress": False} | kwargs  # fmt: skip
-    return V.read_scores(V.score_variants(model, variants, fasta, path, **options))
+    return variants.read_scores(variants.score_variants(model, snvs, fasta, path, **options))
 
 
 def keyed(scores, names=("sad", "sed")):
     """The named scores as frames: ``sad`` and ``sar`` indexed by variant, ``sed`` and
     ``ser`` by (variant, gene), each sorted."""
-    variants = scores.variants["variant_id"].to_numpy()
-    pairs = scores.pairs.assign(variant_id=variants[scores.pairs["variant"]])
+    snvs = scores.variants["variant_id"].to_numpy()
+    pairs = scores.pairs.assign(variant_id=snvs[scores.pairs["variant"]])
     by_pair = pd.MultiIndex.from_frame(pairs[["variant_id", "gene_id"]])
     frames = []
     for name in names:
-        index = variants if name in ("sad", "sar") else by_pair
+        index = snvs if name in ("sad", "sar") else by_pair
         frames.append(pd.DataFrame(getattr(scores, name), index=index).sort_index())
     return tuple(frames)
 
@@ -200,19 +199,19 @@ def test_swapping_ref_and_alt_negates_sad_and_sed(model, tmp_path):
         for pos in positions:
             ref = seqs[chrom][pos - 1]
             rows.append((chrom, pos, f"{chrom}_{pos}", ref, "ACGT"[("ACGT".index(ref) + 2) % 4]))
-    variants = pd.DataFrame(rows, columns=V.VARIANT_COLUMNS)
+    snvs = pd.DataFrame(rows, columns=io.VARIANT_COLUMNS)
     # genome B carries every ALT allele; the same variants written ALT>REF against it
     swapped = {c: list(s) for c, s in seqs.items()}
-    for row in variants.itertuples():
+    for row in snvs.itertuples():
         swapped[row.chrom][row.pos - 1] = row.alt
     write_fasta(tmp_path / "b.fa", {c: "".join(s) for c, s in swapped.items()})
-    reverse = variants.rename(columns={"ref": "alt", "alt": "ref"})
-    tss = pd.DataFrame({"chrom": variants["chrom"], "position": np.minimum(variants["pos"] + 300, 39_999),
-                        "strand": "+", "gene_id": "G_" + variants["variant_id"]})  # fmt: skip
+    reverse = snvs.rename(columns={"ref": "alt", "alt": "ref"})
+    tss = pd.DataFrame({"chrom": snvs["chrom"], "position": np.minimum(snvs["pos"] + 300, 39_999),
+                        "strand": "+", "gene_id": "G_" + snvs["variant_id"]})  # fmt: skip
     names = ("sad", "sed", "sar", "ser")
-    a = keyed(score(model, variants, tmp_path / "a.fa", tmp_path / "a.h5", tss=tss), names)
+    a = keyed(score(model, snvs, tmp_path / "a.fa", tmp_path / "a.h5", tss=tss), names)
     b = keyed(score(model, reverse, tmp_path / "b.fa", tmp_path / "b.h5", tss=tss), names)
-    assert len(a[1]) == len(variants) and np.median(np.abs(a[0].to_numpy())) > 2e-4
+    assert len(a[1]) == len(snvs) and np.median(np.abs(a[0].to_numpy())) > 2e-4
     for name, score_a, score_b in zip(names, a, b, strict=True):
         assert np.abs(score_a.to_numpy()).max() > 0, name  # else the check proves nothing
         # float32 predictions of magnitude ~1 differ in their last bits only
@@ -222,10 +221,10 @@ def test_swapping_ref_and_alt_negates_sad_and_sed(model, tmp_path):
 
 def test_scores_do_not_depend_on_batch_size_or_variant_order(model, tmp_path):
     seqs = write_genome(tmp_path / "g.fa")
-    variants = some_variants(seqs, n=30, seed=2)
-    first = keyed(score(model, variants, tmp_path / "g.fa", tmp_path / "1.h5", batch_size=3,
+    snvs = some_variants(seqs, n=30, seed=2)
+    first = keyed(score(model, snvs, tmp_path / "g.fa", tmp_path / "1.h5", batch_size=3,
                         windows_per_chunk=2))  # fmt: skip
-    shuffled = variants.sample(frac=1.0, random_state=0)
+    shuffled = snvs.sample(frac=1.0, random_state=0)
     second = keyed(score(model, shuffled, tmp_path / "g.fa", tmp_path / "2.h5", batch_size=8,
                          windows_per_chunk=5))  # fmt: skip
     for a, b in zip(first, second, strict=True):
@@ -236,19 +235,19 @@ def test_scores_do_not_depend_on_batch_size_or_variant_order(model, tmp_path):
 
 def test_sed_is_the_tss_bin_difference_summed_over_a_genes_tsss(model, tmp_path):
     seqs = write_genome(tmp_path / "g.fa")
-    variants = pd.DataFrame([("chr1", 3201, "mid", seqs["chr1"][3200], "A" if seqs["chr1"][3200] != "A" else "C")],
-                            columns=V.VARIANT_COLUMNS)  # fmt: skip
-    scores = score(model, variants, tmp_path / "g.fa", tmp_path / "s.h5", reverse_complement=False)
+    snvs = pd.DataFrame([("chr1", 3201, "mid", seqs["chr1"][3200], "A" if seqs["chr1"][3200] != "A" else "C")],
+                            columns=io.VARIANT_COLUMNS)  # fmt: skip
+    scores = score(model, snvs, tmp_path / "g.fa", tmp_path / "s.h5", reverse_complement=False)
     pair = scores.pairs.iloc[0]
     assert (pair["gene_id"], pair["n_tss"], pair["tss_distance"]) == ("G1", 2, 200)
     # by hand: the variant's window (centre 3328), bins of both TSSs
     center = 3200 // 512 * 512 + 256
     start = center - 2048
-    window = V.window_sequences(__import__("pysam").FastaFile(str(tmp_path / "g.fa")),
+    window = variants.window_sequences(__import__("pysam").FastaFile(str(tmp_path / "g.fa")),
                                 pd.DataFrame({"chrom": ["chr1"], "start": [start]}), 4096)  # fmt: skip
     edited = window.copy()
     edited[0, 3200 - start] = 0
-    edited[0, 3200 - start, "ACGT".index(variants.at[0, "alt"])] = 1
+    edited[0, 3200 - start, "ACGT".index(snvs.at[0, "alt"])] = 1
     ref, alt = (predict.predict(model, x).astype(np.float64) for x in (window, edited))
     bins = [(t - (start + 256)) // 128 for t in (3000, 3400)]
     expected = (alt[0, bins] - ref[0, bins]).sum(axis=0)
@@ -258,10 +257,10 @@ def test_sed_is_the_tss_bin_difference_summed_over_a_genes_tsss(model, tmp_path)
 
 def test_scoring_resumes_after_a_kill(model, tmp_path, monkeypatch):
     seqs = write_genome(tmp_path / "g.fa")
-    variants = some_variants(seqs, n=30, seed=3)
+    snvs = some_variants(seqs, n=30, seed=3)
     path = tmp_path / "scores.h5"
     calls = {"n": 0}
-    original = V._ScoreFile.append
+    original = variants.scorefile._ScoreFile.append
 
     def die_on_third_chunk(self, *args):
         calls["n"] += 1
@@ -269,24 +268,22 @@ def test_scoring_resumes_after_a_kill(model, tmp_path, monkeypatch):
             raise KeyboardInterrupt
         original(self, *args)
 
-    monkeypatch.setattr(V._ScoreFile, "append", die_on_third_chunk)
+    monkeypatch.setattr(variants.scorefile._ScoreFile, "append", die_on_third_chunk)
     with pytest.raises(KeyboardInterrupt):
-        score(model, variants, tmp_path / "g.fa", path, windows_per_chunk=2)
+        score(model, snvs, tmp_path / "g.fa", path, windows_per_chunk=2)
     assert not path.exists() and (tmp_path / ".scores.h5.partial").exists()
-    monkeypatch.setattr(V._ScoreFile, "append", original)
+    monkeypatch.setattr(variants.scorefile._ScoreFile, "append", original)
     resumed_chunks = {"n": 0}
 
     def count(self, *args):
         resumed_chunks["n"] += 1
         original(self, *args)
 
-    monkeypatch.setattr(V._ScoreFile, "append", count)
-    resumed = keyed(score(model, variants, tmp_path / "g.fa", path, windows_per_chunk=2))
-    monkeypatch.setattr(V._ScoreFile, "append", original)
-    fresh = keyed(
-        score(model, variants, tmp_path / "g.fa", tmp_path / "fresh.h5", windows_per_chunk=2)
-    )
-    n_windows = len(V.variant_windows(variants.sort_values(["chrom", "pos"]), 4096, 512)[0])
+    monkeypatch.setattr(variants.scorefile._ScoreFile, "append", count)
+    resumed = keyed(score(model, snvs, tmp_path / "g.fa", path, windows_per_chunk=2))
+    monkeypatch.setattr(variants.scorefile._ScoreFile, "append", original)
+    fresh = keyed(score(model, snvs, tmp_path / "g.fa", tmp_path / "fresh.h5", windows_per_chunk=2))
+    n_windows = len(variants.variant_windows(snvs.sort_values(["chrom", "pos"]), 4096, 512)[0])
     assert resumed_chunks["n"] == -(-n_windows // 2) - 2  # the two finished chunks were kept
     assert not (tmp_path / ".scores.h5.partial").exists()
     for a, b in zip(resumed, fresh, strict=True):
@@ -296,8 +293,8 @@ def test_scoring_resumes_after_a_kill(model, tmp_path, monkeypatch):
 
 def test_variants_at_contig_ends_are_padded_with_n(model, tmp_path):
     seqs = write_genome(tmp_path / "g.fa")
-    variants = some_variants(seqs, n=2)  # the first base of chr1 and the last of chr2
-    scores = score(model, variants, tmp_path / "g.fa", tmp_path / "s.h5")
+    snvs = some_variants(seqs, n=2)  # the first base of chr1 and the last of chr2
+    scores = score(model, snvs, tmp_path / "g.fa", tmp_path / "s.h5")
     assert np.isfinite(scores.sad).all() and np.abs(scores.sad).max() > 0
     # by hand: each variant's 4,096-bp window (centres every 512 bp) runs past the contig
     # end, and the bases beyond it are N (all-zero one-hot)

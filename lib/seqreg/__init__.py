@@ -4,7 +4,7 @@ Importing the package is cheap: submodules, and the heavy libraries they use
 (Keras, TensorFlow, matplotlib, pyBigWig), load only when first used::
 
     import seqreg
-    manifest = seqreg.manifest.load_manifest("synthetic", scale="demo")
+    manifest = seqreg.project.load_manifest("synthetic", scale="demo")
 """
 
 from __future__ import annotations
@@ -15,61 +15,39 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 _SUBMODULES = (
-    "coverage",
     "data",
-    "dataset",
-    "download",
-    "edits",
-    "errors",
     "evaluate",
-    "genome",
+    "interpret",
     "io",
-    "loader",
-    "manifest",
     "models",
-    "motifs",
-    "paths",
     "plots",
-    "popgen",
     "predict",
+    "project",
     "qtl",
-    "report",
-    "run",
-    "scales",
+    "sequence",
     "simulate",
     "stats",
-    "tracks",
     "train",
+    "truth",
     "variants",
 )
 
 if TYPE_CHECKING:  # pragma: no cover - for static analysers only
     from . import (  # noqa: F401
-        coverage,
         data,
-        dataset,
-        download,
-        edits,
-        errors,
         evaluate,
-        genome,
+        interpret,
         io,
-        loader,
-        manifest,
         models,
-        motifs,
-        paths,
         plots,
-        popgen,
         predict,
+        project,
         qtl,
-        report,
-        run,
-        scales,
+        sequence,
         simulate,
         stats,
-        tracks,
         train,
+        truth,
         variants,
     )
 

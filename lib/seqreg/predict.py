@@ -34,7 +34,7 @@ def orient(onehot: np.ndarray, shift: int, flip: bool) -> np.ndarray:
 
     ``(W, seq_length, 4)`` in and out (float32, C-contiguous).
     """
-    from .loader import shift_sequences
+    from .sequence.encode import shift_sequences
 
     x = shift_sequences(onehot, np.full(len(onehot), shift)) if shift else onehot
     if flip:

@@ -35,10 +35,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..genome import write_bed, write_chrom_sizes, write_fasta
-from ..io import atomic_path, write_gzip_text, write_json, write_text
-from ..manifest import Manifest
-from ..tracks import write_bigwig
+from ..io.annotation import write_bed
+from ..io.bigwig import write_bigwig
+from ..io.fasta import write_chrom_sizes, write_fasta
+from ..project.files import atomic_path, write_gzip_text, write_json, write_text
+from ..project.manifest import Manifest
 from . import grammar, population, signal, variants
 from .genes import gtf_lines, place_genes, tss_rows
 from .sequence import build_chromosomes, gc_fraction

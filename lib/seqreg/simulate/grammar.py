@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..motifs import Motif, load_jaspar, sample_site
+from ..sequence.motifs import Motif, load_jaspar, sample_site
 from .genes import Gene
 from .sequence import Chromosome
 

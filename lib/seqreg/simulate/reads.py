@@ -26,7 +26,7 @@ def simulate_reads(
     ``error_rate``; reads touching N are skipped. Reads from both copies of a segmental
     duplication are drawn, so some map to several places.
     """
-    from ..io import atomic_path
+    from ..project.files import atomic_path
 
     rng = np.random.default_rng(seed)
     chroms = list(origin)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..motifs import Motif
+from ..sequence.motifs import Motif
 from ..stats import (
     approximate_bayes_factors,
     association_scan,

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 from keras import ops
 
-from ..io import write_text
+from ..project.files import write_text
 
 CHECKPOINT = "checkpoint"
 BEST = "best.weights.h5"

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import keras
 from keras import ops
 
-from ..errors import InputFileError
-from ..io import write_json
+from ..project.errors import InputFileError
+from ..project.files import write_json
 from .checkpoint import BEST, CHECKPOINT, Checkpointing, EpochProgress, load_checkpoint
 from .losses import make_loss
 
@@ -145,7 +145,7 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         When ``run_dir`` holds another run (``on_change="error"``), the store's track count
         differs from the head's, or the config names an unknown loss or optimizer.
     """
-    from ..loader import TrainingData
+    from ..data.loader import TrainingData
 
     config = config or TrainConfig()
     if not Path(store).is_file():

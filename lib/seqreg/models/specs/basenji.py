@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...scales import preset
+from ...project.scales import preset
 
 
 def _window(scale: str) -> tuple[int, int]:

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 _UMASK = os.umask(0)
+
+
 os.umask(_UMASK)
 
 

@@ -1,4 +1,6 @@
-"""Genome sequence access: FASTA indexes, chromosome sizes, assembly gaps, one-hot coding."""
+"""FASTA files: indexes, chromosome sizes, assembly gaps (runs of N), and writers for
+FASTA and chromosome-size files.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError
-from .io import atomic_path
+from ..project.errors import InputFileError
+from ..project.files import atomic_path
 
 _N_BYTES = np.frombuffer(b"Nn", dtype=np.uint8)
 
@@ -150,31 +152,6 @@ def n_fraction_by_chrom(fasta: str | Path, chroms: Iterable[str] | None = None):
     return pd.DataFrame(rows)
 
 
-#: byte -> code (A=0 C=1 G=2 T=3, lower case too; anything else, N included, = 4)
-SEQUENCE_CODES = np.full(256, 4, dtype=np.uint8)
-for _code, _base in enumerate(b"ACGT"):
-    SEQUENCE_CODES[_base] = _code
-    SEQUENCE_CODES[_base + 32] = _code  # soft-masked repeats
-
-
-def sequence_codes(sequence: bytes | str) -> np.ndarray:
-    """A DNA sequence as ``(length,)`` uint8 codes A=0 C=1 G=2 T=3 N=4."""
-    if isinstance(sequence, str):
-        sequence = sequence.encode("ascii")
-    return SEQUENCE_CODES[np.frombuffer(sequence, dtype=np.uint8)]
-
-
-def one_hot_codes(codes: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """``(..., length)`` codes to ``(..., length, 4)`` one-hot in A, C, G, T order; N is all zeros."""
-    eye = np.vstack([np.eye(4, dtype=dtype), np.zeros((1, 4), dtype=dtype)])
-    return eye[codes]
-
-
-def one_hot(sequence: bytes | str, dtype=np.float32) -> np.ndarray:
-    """One-hot code a DNA sequence as ``(length, 4)`` in A, C, G, T order; N is all zeros."""
-    return one_hot_codes(sequence_codes(sequence), dtype)
-
-
 def write_fasta(path: str | Path, sequences: dict[str, bytes | str], line_width: int = 60) -> Path:
     """Write sequences to a FASTA file atomically, then index it; return the path."""
     path = Path(path)
@@ -190,109 +167,6 @@ def write_fasta(path: str | Path, sequences: dict[str, bytes | str], line_width:
 
 def write_chrom_sizes(path: str | Path, sizes: dict[str, int]) -> Path:
     """Write a two-column chromosome sizes file atomically."""
-    from .io import write_text
+    from ..project.files import write_text
 
     return write_text(path, "".join(f"{c}\t{n}\n" for c, n in sizes.items()))
-
-
-def write_bed(path: str | Path, intervals: Iterable[tuple], header: str | None = None) -> Path:
-    """Write intervals (tuples whose first three fields are chrom, start, end) as BED."""
-    from .io import write_text
-
-    lines = [f"#{header}\n"] if header else []
-    lines += ["\t".join(str(v) for v in row) + "\n" for row in intervals]
-    return write_text(path, "".join(lines))
-
-
-def read_gtf(path: str | Path, features: Iterable[str] | None = None):
-    """Read a GTF (plain or gzipped) into a DataFrame with 0-based half-open coordinates.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``chrom``, ``source``, ``feature``, ``start``, ``end``, ``strand`` and one
-        column per attribute (``gene_id``, ``transcript_id``, ...).
-    """
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(path, "no such GTF file")
-    columns = [
-        "chrom",
-        "source",
-        "feature",
-        "start",
-        "end",
-        "score",
-        "strand",
-        "frame",
-        "attributes",
-    ]
-    try:
-        table = pd.read_csv(
-            path, sep="\t", comment="#", header=None, names=columns, dtype={"chrom": str}
-        )
-    except (pd.errors.ParserError, ValueError) as err:
-        raise InputFileError(path, f"is not a readable GTF ({err})") from None
-    if features is not None:
-        table = table[table["feature"].isin(list(features))]
-    table["start"] = table["start"] - 1  # GTF is 1-based inclusive
-    attributes = table.pop("attributes").str.extractall(r'(?P<key>\w+) "(?P<value>[^"]*)"')
-    if len(attributes):
-        wide = attributes.reset_index().pivot_table(
-            index="level_0", columns="key", values="value", aggfunc="first"
-        )
-        wide.columns.name = None
-        table = table.join(wide)
-    return table.drop(columns=["score", "frame"]).reset_index(drop=True)
-
-
-def read_bed(path: str | Path):
-    """The first three columns of a BED file (plain or gzipped) as ``chrom``, ``start``, ``end``."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise InputFileError(path, "no such BED file")
-    try:
-        table = pd.read_csv(
-            path, sep="\t", header=None, usecols=[0, 1, 2], comment="#", dtype={0: str}
-        )
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(
-            {
-                "chrom": pd.Series(dtype=str),
-                "start": pd.Series(dtype=int),
-                "end": pd.Series(dtype=int),
-            }
-        )
-    except (pd.errors.ParserError, ValueError) as err:
-        raise InputFileError(path, f"is not a readable BED file ({err})") from None
-    table.columns = ["chrom", "start", "end"]
-    if not (
-        pd.api.types.is_integer_dtype(table["start"])
-        and pd.api.types.is_integer_dtype(table["end"])
-    ):
-        raise InputFileError(path, "columns 2 and 3 (start, end) must be integers")
-    return table
-
-
-def read_tss(path: str | Path):
-    """Read a TSS BED (``chrom``, 0-based ``position``, end, ``transcript_id``, score,
-    ``strand``, ``gene_id``), as the manifest's ``tss`` role holds it."""
-    import pandas as pd
-
-    from .errors import InputFileError
-
-    names = ["chrom", "position", "end", "transcript_id", "score", "strand", "gene_id"]
-    try:
-        table = pd.read_csv(path, sep="\t", header=None, names=names, comment="#",
-                            dtype={"chrom": str, "transcript_id": str, "gene_id": str})  # fmt: skip
-    except (OSError, ValueError, pd.errors.ParserError) as err:
-        raise InputFileError(path, f"is not a readable TSS BED ({err})") from None
-    if table[["position", "strand", "gene_id"]].isna().any().any():
-        raise InputFileError(
-            path, "needs 7 columns: chrom, start, end, transcript id, score, strand, gene id"
-        )
-    return table

@@ -20,6 +20,7 @@ from .errors import ChecksumMismatchError, DownloadError
 
 log = logging.getLogger(__name__)
 
+
 _RETRIABLE_STATUS = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -208,7 +209,7 @@ def _read_meta(part: Path, url: str) -> dict:
 
 
 def _write_meta(part: Path, url: str, response, total: int | None) -> None:
-    from .io import write_json
+    from .files import write_json
 
     write_json(
         _meta_path(part),

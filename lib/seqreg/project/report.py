@@ -1,4 +1,4 @@
-"""An HTML report of executed notebooks: ``python -m seqreg.report --dataset D --scale S``.
+"""An HTML report of executed notebooks: ``python -m seqreg.project.report --dataset D --scale S``.
 
 Writes ``outputs/<dataset>/<scale>/report/``: one HTML page per executed notebook
 (nbconvert) and ``index.html`` showing every figure, grouped by notebook, with each
@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from .io import write_text
+from .files import write_text
 
 
 def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     from .paths import project_root
 
     parser = argparse.ArgumentParser(
-        prog="python -m seqreg.report", description=__doc__.split("\n")[0]
+        prog="python -m seqreg.project.report", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--dataset", default="synthetic")
     parser.add_argument("--scale", default="demo")

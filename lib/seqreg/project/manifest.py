@@ -29,6 +29,7 @@ from .paths import project_root
 
 SCHEMA_VERSION = 1
 
+
 ROLES: dict[str, str] = {
     "genome_fasta": "genome sequence (FASTA, plain or bgzip)",
     "genome_index": "FASTA index (.fai)",
@@ -60,6 +61,7 @@ ROLES: dict[str, str] = {
     "other": "anything else, described in 'description'",
 }
 
+
 FORMATS: tuple[str, ...] = (
     "fasta", "fasta_gz", "fai", "chrom_sizes", "bed", "bed_gz", "narrowpeak_gz", "gtf",
     "gtf_gz", "bigwig", "bam", "bai", "vcf_gz", "tbi", "tsv", "tsv_gz", "csv", "txt_gz",
@@ -67,9 +69,15 @@ FORMATS: tuple[str, ...] = (
     "zip", "ctss_bed_gz",
 )  # fmt: skip
 
+
 CHECKSUM_UNKNOWN = "unknown"
+
+
 _CHECKSUM_RE = re.compile(r"^(sha256:[0-9a-f]{64}|md5:[0-9a-f]{32})$")
+
+
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
 
 _TOP_FIELDS = {
     # name: (required, types)
@@ -84,12 +92,16 @@ _TOP_FIELDS = {
     "files": (True, (list,)),
     "tracks": (False, (list,)),
 }
+
+
 _GENOME_FIELDS = {
     "id": (True, (str,)),
     "species": (True, (str,)),
     "assembly": (True, (str,)),
     "description": (False, (str,)),
 }
+
+
 _FILE_FIELDS = {
     "id": (True, (str,)),
     "role": (True, (str,)),
@@ -104,6 +116,8 @@ _FILE_FIELDS = {
     "description": (False, (str,)),
     "note": (False, (str,)),
 }
+
+
 _TRACK_FIELDS = {
     **{k: v for k, v in _FILE_FIELDS.items() if k not in ("role", "unpack")},
     "assay": (True, (str,)),
@@ -117,8 +131,14 @@ _TRACK_FIELDS = {
     "scale": (False, (int, float)),
     "sum_stat": (False, (str,)),
 }
+
+
 _UNPACKERS = ("gunzip",)
+
+
 _BED_LIKE = ("bed", "bed_gz", "narrowpeak_gz", "txt_gz", "tsv", "tsv_gz", "bigwig")
+
+
 _ROLE_FORMATS: dict[str, tuple[str, ...]] = {
     "genome_fasta": ("fasta", "fasta_gz"),
     "genome_index": ("fai",),
@@ -133,10 +153,16 @@ _ROLE_FORMATS: dict[str, tuple[str, ...]] = {
     "genotypes": ("vcf_gz",),
     "genotypes_index": ("tbi",),
 }
+
+
 #: roles that belong to one genome; ``genome`` defaults to the only genome when omitted
 _GENOME_ROLES = ("genome_fasta", "genome_index", "chrom_sizes", "gaps", "blacklist", "unmappable",
                  "mappability", "gene_annotation", "tss", "track")  # fmt: skip
+
+
 _SUM_STATS = ("sum", "mean", "max", "median", "sum_sqrt", "mean_sqrt")
+
+
 _STRANDS = ("+", "-", ".")
 
 

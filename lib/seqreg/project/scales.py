@@ -11,7 +11,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 Scale = Literal["smoke", "demo", "paper"]
+
+
 SCALES: tuple[str, ...] = ("smoke", "demo", "paper")
+
 
 _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     "coverage": {

@@ -1,6 +1,6 @@
 """Execute notebooks with papermill so that a failed run is never mistaken for a done one.
 
-``python -m seqreg.run notebooks/00_data_qc.ipynb --dataset synthetic --scale demo``
+``python -m seqreg.project.run notebooks/00_data_qc.ipynb --dataset synthetic --scale demo``
 
 The executed notebook is written to a hidden temporary file beside its destination
 ``outputs/<dataset>/<scale>/notebooks/<name>.ipynb`` and renamed onto it only when every
@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 KERNEL_NAME = "seqreg"
+
+
 KERNEL_DISPLAY_NAME = "Python 3 (seqreg)"
 
 
@@ -87,7 +89,7 @@ def run_notebook(
     """
     import papermill
 
-    from .io import atomic_path
+    from .files import atomic_path
     from .manifest import load_manifest
     from .paths import output_dirs
     from .scales import check_scale
@@ -100,7 +102,7 @@ def run_notebook(
     if not kernel_available(kernel):
         raise RuntimeError(
             f"Jupyter kernel {kernel!r} is not installed; run `make env` "
-            f"(or `python -m seqreg.run --install-kernel`)"
+            f"(or `python -m seqreg.project.run --install-kernel`)"
         )
     dirs = output_dirs(manifest.name, scale, output_dir)
     final = dirs["notebooks"] / notebook.name
@@ -155,7 +157,8 @@ def _parse_parameter(text: str) -> tuple[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m seqreg.run", description="Execute notebooks with papermill, atomically."
+        prog="python -m seqreg.project.run",
+        description="Execute notebooks with papermill, atomically.",
     )
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to execute, in order")
     parser.add_argument(

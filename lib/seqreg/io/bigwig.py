@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import InputFileError
-from .io import atomic_path
+from ..project.errors import InputFileError
+from ..project.files import atomic_path
 
 
 def _open(path: str | Path):
@@ -163,19 +163,3 @@ def read_values(path: str | Path, chrom: str, start: int, end: int) -> np.ndarra
 def open_bigwig(path: str | Path):
     """Open a bigWig for reading (a clear error when it is missing or not a bigWig)."""
     return _open(path)
-
-
-def chrom_alias(name: str) -> str:
-    """The other common spelling of a chromosome name: ``chr1`` <-> ``1``."""
-    return name[3:] if name.startswith("chr") else f"chr{name}"
-
-
-def resolve_chrom(name: str, available, path: str | Path) -> str:
-    """``name`` as the file at ``path`` spells it (``chr1`` or ``1``), or a clear error."""
-    if name in available:
-        return name
-    alias = chrom_alias(name)
-    if alias in available:
-        return alias
-    shown = ", ".join(list(available)[:6])
-    raise InputFileError(path, f"has no chromosome {name!r} (nor {alias!r}); it has {shown}")

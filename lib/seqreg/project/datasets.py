@@ -1,4 +1,4 @@
-"""Bring a dataset onto disk, complete and verified: ``python -m seqreg.data prepare``.
+"""Bring a dataset onto disk, complete and verified: ``python -m seqreg.project.datasets prepare``.
 
 For a generated dataset (a manifest with ``generator``), the generator writes the whole
 dataset into a hidden directory that replaces the dataset root only when it finishes.
@@ -30,12 +30,13 @@ import shutil
 import sys
 from pathlib import Path
 
-from .download import download, verify_file
+from .downloads import download, verify_file
 from .errors import ChecksumMismatchError, InputFileError, SeqregError
-from .io import atomic_path, write_json
+from .files import atomic_path, write_json
 from .manifest import FileEntry, Manifest, load_manifest, resolve_generator
 
 log = logging.getLogger(__name__)
+
 
 STATE_DIR = ".seqreg"
 
@@ -279,7 +280,7 @@ def _read_state(path: Path) -> dict:
 
 # -- checks shared by both kinds -----------------------------------------------------
 def _index_fastas(manifest: Manifest) -> None:
-    from .genome import ensure_fasta_index
+    from ..io.fasta import ensure_fasta_index
 
     for entry in manifest.files_with_role("genome_fasta"):
         ensure_fasta_index(entry.local_path)
@@ -293,8 +294,8 @@ def check_consistency(manifest: Manifest) -> None:
     InputFileError
         Naming the file that disagrees and the file it disagrees with.
     """
-    from .genome import read_chrom_sizes
-    from .tracks import bigwig_chrom_sizes
+    from ..io.bigwig import bigwig_chrom_sizes
+    from ..io.fasta import read_chrom_sizes
 
     for genome in manifest.genomes:
         reference: dict[str, int] | None = None
@@ -324,7 +325,7 @@ def check_consistency(manifest: Manifest) -> None:
 def _compare_sizes(
     path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False
 ) -> None:
-    from .tracks import chrom_alias
+    from ..io.chroms import chrom_alias
 
     if (
         not require_all
@@ -358,7 +359,7 @@ def _compare_sizes(
 def main(argv: list[str] | None = None) -> int:
     """``seqreg-data prepare --dataset synthetic --scale demo``"""
     parser = argparse.ArgumentParser(
-        prog="python -m seqreg.data", description=__doc__.split("\n")[0]
+        prog="python -m seqreg.project.datasets", description=__doc__.split("\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("prepare", help="generate or download and verify a dataset")

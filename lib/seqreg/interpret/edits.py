@@ -26,8 +26,8 @@ from typing import Literal
 import keras
 import numpy as np
 
-from .models.geometry import layer_extent
-from .predict import members, orient, orient_edits, unorient
+from ..models.geometry import layer_extent
+from ..predict import members, orient, orient_edits, unorient
 
 #: layer types that keep a chain local (each output position sees a bounded input span)
 _LOCAL_LAYERS = (
@@ -39,7 +39,10 @@ _LOCAL_LAYERS = (
     keras.layers.Dropout,
 )
 
+
 Method = Literal["local", "full"]
+
+
 _SPLITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 

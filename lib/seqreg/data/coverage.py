@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputFileError
+from ..project.errors import InputFileError
 
 
 def require_program(name: str) -> str:
@@ -196,7 +196,7 @@ def bam_coverage(
     """
     import pyfaidx
 
-    from .genome import read_chrom_sizes
+    from ..io.fasta import read_chrom_sizes
 
     alignments = read_alignments(alignments_path)
     sizes = read_chrom_sizes(f"{fasta}.fai")

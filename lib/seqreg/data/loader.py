@@ -16,8 +16,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .dataset import SPLITS
-from .genome import one_hot_codes
+from ..sequence.encode import one_hot_codes, shift_sequences
+from .windows import SPLITS
 
 
 def strand_swap_order(tracks: list[dict]) -> np.ndarray:
@@ -36,20 +36,6 @@ def reverse_complement(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reverse-complement ``(batch, length, 4)`` sequences and ``(batch, bins, tracks)`` targets."""
     return onehot[:, ::-1, ::-1], targets[:, ::-1][:, :, swap]
-
-
-def shift_sequences(onehot: np.ndarray, shifts: np.ndarray) -> np.ndarray:
-    """Shift each sequence right (positive) or left by its shift, filling with N (zeros)."""
-    out = np.zeros_like(onehot)
-    length = onehot.shape[1]
-    for row, shift in enumerate(shifts):
-        if shift > 0:
-            out[row, shift:] = onehot[row, : length - shift]
-        elif shift < 0:
-            out[row, :shift] = onehot[row, -shift:]
-        else:
-            out[row] = onehot[row]
-    return out
 
 
 class TrainingData(keras.utils.PyDataset):

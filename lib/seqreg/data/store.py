@@ -1,0 +1,248 @@
+"""The HDF5 training store: per split, windows' base codes ``(W, seq_length)`` and targets
+``(W, bins, tracks)`` in float16, with the track table and window settings.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from ..project.errors import InputFileError
+from .targets import transform_targets
+from .windows import SPLITS, WindowSpec, _merged
+
+
+# -- the store ---------------------------------------------------------------------------------
+def build_store(
+    manifest,
+    path: str | Path,
+    spec: WindowSpec,
+    windows,
+    genome: str | None = None,
+    chunk_windows: int = 256,
+    progress: bool = True,
+) -> Path:
+    """Write the training store for ``windows`` (with a ``split`` column) of ``manifest``.
+
+    HDF5 layout: ``sequences`` (windows x seq_length, uint8 codes A=0 C=1 G=2 T=3 N=4),
+    ``targets`` (windows x target_length x tracks, float16), ``chrom``/``start``/``end``/
+    ``split`` per window, attributes ``spec``, ``tracks`` (the track table as JSON records)
+    and ``statistics``. Written to a temporary file that replaces ``path`` when complete.
+    """
+    import h5py
+    import pyfaidx
+    from tqdm.auto import tqdm
+
+    from ..io.bigwig import open_bigwig
+    from ..io.chroms import resolve_chrom
+    from ..project.files import atomic_path
+
+    genome = genome or next(iter(manifest.genomes))
+    tracks = [t for t in manifest.tracks if t.genome == genome]
+    missing = [t for t in tracks if not t.local_path.exists()]
+    if missing:
+        raise InputFileError(missing[0].local_path, f"track '{missing[0].id}' of {manifest.source} does not exist "
+                             f"({len(missing)} missing); nothing was written")  # fmt: skip
+    masked_regions = _mask_regions(manifest, genome)
+    merged_mask = (
+        _merged(masked_regions) if masked_regions is not None and len(masked_regions) else {}
+    )
+    windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
+    baselines = track_baselines(tracks, windows, spec)
+    n, n_tracks = len(windows), len(tracks)
+    fasta = manifest.path_of("genome_fasta", genome)
+    stats = {
+        "windows": n,
+        "tracks": n_tracks,
+        **{f"windows_{s}": int((windows["split"] == s).sum()) for s in SPLITS},
+    }
+    with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as store, \
+            pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=True) as fa:  # fmt: skip
+        seq_ds = store.create_dataset("sequences", (n, spec.seq_length), dtype="uint8",
+                                      chunks=(min(n, 64), spec.seq_length), compression="lzf")  # fmt: skip
+        tgt_ds = store.create_dataset("targets", (n, spec.target_length, n_tracks), dtype="float16",
+                                      chunks=(min(n, 64), spec.target_length, n_tracks), compression="lzf")  # fmt: skip
+        string = h5py.string_dtype()
+        store.create_dataset("chrom", data=windows["chrom"].to_numpy(dtype=object), dtype=string)
+        store.create_dataset("start", data=windows["start"].to_numpy(np.int64))
+        store.create_dataset("end", data=windows["end"].to_numpy(np.int64))
+        store.create_dataset("split", data=windows["split"].to_numpy(dtype=object), dtype=string)
+        handles = {t.id: open_bigwig(t.local_path) for t in tracks}
+        try:
+            chunks = range(0, n, chunk_windows)
+            for lo in tqdm(chunks, desc="store", unit="chunk", disable=not progress):
+                chunk = windows.iloc[lo : lo + chunk_windows]
+                seq_ds[lo : lo + len(chunk)] = _sequences(fa, chunk, spec.seq_length)
+                block = np.empty((len(chunk), spec.target_length, n_tracks), dtype=np.float16)
+                masked = _mask_matrix(chunk, merged_mask, spec.seq_length)
+                for k, track in enumerate(tracks):
+                    values = _read_chunk(
+                        handles[track.id], track.local_path, chunk, spec.seq_length, resolve_chrom
+                    )
+                    block[:, :, k] = transform_targets(
+                        values,
+                        spec,
+                        track.sum_stat,
+                        track.scale,
+                        track.soft_clip,
+                        track.clip,
+                        baselines[track.id],
+                        masked,
+                    )
+                tgt_ds[lo : lo + len(chunk)] = block
+        finally:
+            for handle in handles.values():
+                handle.close()
+        store.attrs["spec"] = json.dumps(asdict(spec))
+        store.attrs["tracks"] = (
+            manifest.track_table().drop(columns=["path"]).to_json(orient="records")
+        )
+        store.attrs["statistics"] = json.dumps(stats | {"target_length": spec.target_length})
+        store.attrs["baselines"] = json.dumps(baselines)
+    return Path(path)
+
+
+def _mask_regions(manifest, genome: str):
+    import pandas as pd
+
+    from ..io.annotation import read_bed
+
+    frames = []
+    for role in ("blacklist", "unmappable"):
+        for entry in manifest.files_with_role(role, genome):
+            if entry.format in ("bed", "bed_gz"):
+                frames.append(read_bed(entry.local_path))
+    return pd.concat(frames, ignore_index=True) if frames else None
+
+
+def _mask_matrix(chunk, merged, seq_length: int) -> np.ndarray | None:
+    if not merged:
+        return None
+    mask = np.zeros((len(chunk), seq_length), dtype=bool)
+    for row, (chrom, start) in enumerate(zip(chunk["chrom"], chunk["start"], strict=True)):
+        if chrom not in merged:
+            continue
+        starts, ends, _ = merged[chrom]
+        k = np.searchsorted(ends, start, side="right")
+        while k < len(starts) and starts[k] < start + seq_length:
+            mask[row, max(starts[k] - start, 0) : min(ends[k] - start, seq_length)] = True
+            k += 1
+    return mask
+
+
+def _sequences(fa, chunk, seq_length: int) -> np.ndarray:
+    from ..sequence.encode import sequence_codes
+
+    out = np.empty((len(chunk), seq_length), dtype=np.uint8)
+    for row, (chrom, start, end) in enumerate(
+        zip(chunk["chrom"], chunk["start"], chunk["end"], strict=True)
+    ):
+        out[row] = sequence_codes(fa[chrom][start:end])
+    return out
+
+
+def _read_chunk(handle, path, chunk, seq_length: int, resolve_chrom) -> np.ndarray:
+    """Base-level values of every window in ``chunk``, one bigWig read per chromosome span."""
+    out = np.empty((len(chunk), seq_length), dtype=np.float32)
+    sizes = handle.chroms()
+    for chrom, rows in chunk.groupby("chrom", sort=False).groups.items():
+        name = resolve_chrom(chrom, sizes, path)
+        sub = chunk.loc[rows]
+        lo, hi = int(sub["start"].min()), int(sub["end"].max())
+        span = np.asarray(
+            handle.values(name, lo, min(hi, sizes[name]), numpy=True), dtype=np.float32
+        )
+        if len(span) < hi - lo:
+            span = np.concatenate([span, np.full(hi - lo - len(span), np.nan, dtype=np.float32)])
+        offsets = sub["start"].to_numpy() - lo
+        index = offsets[:, None] + np.arange(seq_length)[None, :]
+        out[chunk.index.get_indexer(rows)] = span[index]
+    return out
+
+
+def read_store_info(path: str | Path) -> dict:
+    """Spec, statistics and track table of a store."""
+    import h5py
+
+    with h5py.File(path, "r") as store:
+        return {
+            "spec": json.loads(store.attrs["spec"]),
+            "statistics": json.loads(store.attrs["statistics"]),
+            "tracks": json.loads(store.attrs["tracks"]),
+        }
+
+
+def load_split(path: str | Path, split: str):
+    """Sequences, targets and coordinates of one split of a store, in store order.
+
+    Returns
+    -------
+    (np.ndarray, np.ndarray, pandas.DataFrame)
+        ``(windows, seq_length)`` uint8 codes, ``(windows, bins, tracks)`` float32
+        targets, and the windows (``chrom``, ``start``, ``end``, ``row`` in the store).
+    """
+    import h5py
+    import pandas as pd
+
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    with h5py.File(path, "r") as store:
+        rows = np.flatnonzero(store["split"].asstr()[:] == split)
+        windows = pd.DataFrame(
+            {
+                "chrom": store["chrom"].asstr()[rows],
+                "start": store["start"][rows],
+                "end": store["end"][rows],
+                "row": rows,
+            }
+        )
+        return store["sequences"][rows], store["targets"][rows].astype(np.float32), windows
+
+
+def read_window_targets(
+    manifest, track, windows, spec: WindowSpec, clipping: bool = True, baseline: float = 0.0
+):
+    """Targets of one track for some windows, with or without its clipping (for inspection)."""
+    from ..io.bigwig import open_bigwig
+    from ..io.chroms import resolve_chrom
+
+    regions = _mask_regions(manifest, track.genome)
+    merged = _merged(regions) if regions is not None and len(regions) else {}
+    handle = open_bigwig(track.local_path)
+    try:
+        values = _read_chunk(
+            handle, track.local_path, windows.reset_index(drop=True), spec.seq_length, resolve_chrom
+        )
+    finally:
+        handle.close()
+    masked = _mask_matrix(windows.reset_index(drop=True), merged, spec.seq_length)
+    return transform_targets(values, spec, track.sum_stat, track.scale, track.soft_clip if clipping else None,
+                             track.clip if clipping else None, baseline, masked)  # fmt: skip
+
+
+def track_baselines(
+    tracks, windows, spec: WindowSpec, n_windows: int = 64, seed: int = 0
+) -> dict[str, float]:
+    """Each track's ``spec.baseline_percentile`` of covered values, from up to ``n_windows``
+    windows spread over the genome (the value masked positions take)."""
+    from ..io.bigwig import open_bigwig
+    from ..io.chroms import resolve_chrom
+
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(windows), size=min(n_windows, len(windows)), replace=False))
+    sample = windows.iloc[rows].reset_index(drop=True)
+    baselines = {}
+    for track in tracks:
+        handle = open_bigwig(track.local_path)
+        try:
+            values = _read_chunk(handle, track.local_path, sample, spec.seq_length, resolve_chrom)
+        finally:
+            handle.close()
+        covered = values[~np.isnan(values)]
+        baselines[track.id] = (
+            float(np.percentile(covered, spec.baseline_percentile)) if covered.size else 0.0
+        )
+    return baselines

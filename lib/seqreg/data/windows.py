@@ -1,0 +1,276 @@
+"""Training data: windows and splits, coverage targets, and the on-disk store.
+
+The steps follow the Basenji papers' preprocessing:
+
+1. contigs are the chromosomes split at assembly gaps; windows of ``seq_length`` are tiled
+   along them with a stride (the 2018 paper tiles without overlap; the 2019 paper uses
+   half-overlapping windows shifted by 63 bp so bin boundaries move between windows);
+   windows with too much unmappable sequence are dropped;
+2. windows are split into train/valid/test by contiguous genomic blocks (or chromosome
+   lists, or a custom function), and windows that would overlap another split are dropped;
+3. each track's coverage is read for every window, missing values filled, blacklisted and
+   unmappable positions set to the track's 25th percentile, cropped, pooled into bins,
+   scaled, soft- and hard-clipped and stored as float16.
+
+:func:`build_store` streams windows in chunks through every track, so memory stays bounded
+as windows and tracks grow; the store (HDF5) appears at its path only when complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+SPLITS = ("train", "valid", "test")
+
+
+NanPolicy = Literal["zero", "interpolate", "baseline"]
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    """How windows and targets are cut.
+
+    ``crop_bp`` is removed from each end of a window's targets; targets have
+    ``(seq_length - 2 * crop_bp) / pool_width`` bins.
+    """
+
+    seq_length: int
+    pool_width: int
+    stride: int
+    crop_bp: int = 0
+    max_unmappable: float = 0.35
+    nan_policy: str = "zero"
+    baseline_percentile: float = 25.0
+    min_gap: int = 50
+
+    def __post_init__(self):
+        if (self.seq_length - 2 * self.crop_bp) % self.pool_width:
+            raise ValueError("seq_length - 2 * crop_bp must be a multiple of pool_width")
+        if self.nan_policy not in ("zero", "interpolate", "baseline"):
+            raise ValueError(
+                f"nan_policy must be zero, interpolate or baseline, not {self.nan_policy!r}"
+            )
+
+    @property
+    def target_length(self) -> int:
+        return (self.seq_length - 2 * self.crop_bp) // self.pool_width
+
+
+# -- windows and splits ---------------------------------------------------------------------
+def contigs(chrom_sizes: dict[str, int], gaps: Sequence[tuple[str, int, int]], min_gap: int = 50):
+    """Chromosomes split at gaps of at least ``min_gap`` bases, as a DataFrame (chrom, start, end)."""
+    import pandas as pd
+
+    rows = []
+    by_chrom: dict[str, list[tuple[int, int]]] = {}
+    for chrom, start, end in gaps:
+        if end - start >= min_gap:
+            by_chrom.setdefault(chrom, []).append((start, end))
+    for chrom, length in chrom_sizes.items():
+        cursor = 0
+        for start, end in sorted(by_chrom.get(chrom, [])):
+            if start > cursor:
+                rows.append((chrom, cursor, start))
+            cursor = max(cursor, end)
+        if cursor < length:
+            rows.append((chrom, cursor, length))
+    return pd.DataFrame(rows, columns=["chrom", "start", "end"])
+
+
+def tile_windows(contig_table, seq_length: int, stride: int):
+    """Windows of ``seq_length`` every ``stride`` bases inside each contig (chrom, start, end)."""
+    import pandas as pd
+
+    rows = []
+    for contig in contig_table.itertuples():
+        starts = np.arange(contig.start, contig.end - seq_length + 1, stride)
+        rows.append(
+            pd.DataFrame({"chrom": contig.chrom, "start": starts, "end": starts + seq_length})
+        )
+    windows = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["chrom", "start", "end"])
+    )
+    return windows.astype({"start": np.int64, "end": np.int64})
+
+
+def _merged(regions) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per chromosome: merged starts, ends and the covered length before each interval."""
+    merged = {}
+    for chrom, group in regions.groupby("chrom", sort=False):
+        intervals = sorted(zip(group["start"], group["end"], strict=True))
+        starts, ends = [], []
+        for s, e in intervals:
+            if starts and s <= ends[-1]:
+                ends[-1] = max(ends[-1], e)
+            else:
+                starts.append(s)
+                ends.append(e)
+        starts, ends = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
+        before = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
+        merged[chrom] = (starts, ends, before)
+    return merged
+
+
+def _covered_before(position: np.ndarray, starts, ends, before) -> np.ndarray:
+    k = np.searchsorted(starts, position, side="right") - 1
+    inside = np.where(k >= 0, np.clip(position - starts[np.maximum(k, 0)], 0, None), 0)
+    inside = np.minimum(
+        inside, np.where(k >= 0, ends[np.maximum(k, 0)] - starts[np.maximum(k, 0)], 0)
+    )
+    return np.where(k >= 0, before[np.maximum(k, 0)] + inside, 0)
+
+
+def covered_fraction(windows, regions) -> np.ndarray:
+    """Fraction of each window covered by ``regions`` (DataFrame chrom, start, end; may overlap)."""
+    out = np.zeros(len(windows))
+    if regions is None or not len(regions):
+        return out
+    merged = _merged(regions)
+    for chrom, index in windows.groupby("chrom", sort=False).groups.items():
+        if chrom not in merged:
+            continue
+        rows = windows.loc[index]
+        starts, ends, before = merged[chrom]
+        covered = _covered_before(rows["end"].to_numpy(), starts, ends, before) - _covered_before(
+            rows["start"].to_numpy(), starts, ends, before
+        )
+        out[windows.index.get_indexer(index)] = covered / (rows["end"] - rows["start"]).to_numpy()
+    return out
+
+
+def assign_splits(
+    windows,
+    valid_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    chromosomes: dict[str, Sequence[str]] | None = None,
+    custom: Callable | None = None,
+    block_bp: int | None = None,
+    seed: int = 0,
+):
+    """Label windows train/valid/test by contiguous blocks, then drop cross-split overlaps.
+
+    Parameters
+    ----------
+    windows
+        DataFrame (chrom, start, end).
+    valid_fraction, test_fraction
+        Shares of windows for validation and test when neither ``chromosomes`` nor
+        ``custom`` is given; whole blocks of ``block_bp`` (default: 8 windows) are
+        assigned, at random.
+    chromosomes
+        ``{"valid": [...], "test": [...]}``: whole chromosomes per split (the rest train).
+    custom
+        ``custom(windows) -> sequence of labels``: any other assignment (the cross-species
+        work assigns homologous regions together).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The windows that remain, with a ``split`` column; no window overlaps a window of
+        another split.
+    """
+    windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
+    if custom is not None:
+        labels = np.asarray(list(custom(windows)), dtype=object)
+    elif chromosomes is not None:
+        labels = np.full(len(windows), "train", dtype=object)
+        for split, names in chromosomes.items():
+            labels[windows["chrom"].isin(list(names)).to_numpy()] = split
+    else:
+        block_bp = block_bp or 8 * int((windows["end"] - windows["start"]).max())
+        block = windows["chrom"] + ":" + (windows["start"] // block_bp).astype(str)
+        blocks = list(dict.fromkeys(block))
+        rng = np.random.default_rng(seed)
+        rng.shuffle(blocks)
+        sizes = block.value_counts()
+        labels_by_block, counts = {}, {"test": 0, "valid": 0}
+        targets = {"test": test_fraction * len(windows), "valid": valid_fraction * len(windows)}
+        for b in blocks:
+            split = next((s for s in ("test", "valid") if counts[s] < targets[s]), "train")
+            labels_by_block[b] = split
+            if split != "train":
+                counts[split] += sizes[b]
+        labels = block.map(labels_by_block).to_numpy(dtype=object)
+    unknown = set(labels) - set(SPLITS)
+    if unknown:
+        raise ValueError(f"split labels must be {SPLITS}, got {sorted(unknown)}")
+    keep = np.ones(len(windows), dtype=bool)
+    # drop a window that overlaps a kept window of another split (neighbours only overlap)
+    last_end: dict[str, int] = {}
+    last_chrom = None
+    for i, (chrom, start, end, split) in enumerate(
+        zip(windows["chrom"], windows["start"], windows["end"], labels, strict=True)
+    ):
+        if chrom != last_chrom:
+            last_end, last_chrom = {}, chrom
+        if any(other != split and e > start for other, e in last_end.items()):
+            keep[i] = False
+            continue
+        last_end[split] = max(last_end.get(split, 0), end)
+    return windows.assign(split=labels)[keep].reset_index(drop=True)
+
+
+def overlapping_pairs_across_splits(windows) -> int:
+    """Number of pairs of windows from different splits that overlap (should be 0)."""
+    count = 0
+    for _, group in windows.sort_values(["chrom", "start"]).groupby("chrom"):
+        starts, ends, splits = (
+            group["start"].to_numpy(),
+            group["end"].to_numpy(),
+            group["split"].to_numpy(),
+        )
+        for i in range(len(group)):
+            j = i + 1
+            while j < len(group) and starts[j] < ends[i]:
+                count += splits[j] != splits[i]
+                j += 1
+    return int(count)
+
+
+def plan_windows(
+    manifest,
+    spec: WindowSpec,
+    genome: str | None = None,
+    valid_fraction: float = 0.05,
+    test_fraction: float = 0.05,
+    chromosomes: dict[str, Sequence[str]] | None = None,
+    custom: Callable | None = None,
+    seed: int = 0,
+):
+    """Contigs, windows, the unmappable filter and splits for one genome of a dataset.
+
+    Returns
+    -------
+    windows, dropped
+        The kept windows (``chrom``, ``start``, ``end``, ``unmappable_fraction``,
+        ``split``) and the number dropped for unmappable sequence.
+    """
+
+    from ..io.annotation import read_bed
+    from ..io.fasta import gaps_from_fasta, read_chrom_sizes
+
+    genome = genome or next(iter(manifest.genomes))
+    fasta = manifest.path_of("genome_fasta", genome)
+    sizes = read_chrom_sizes(f"{fasta}.fai")
+    if manifest.has("gaps", genome) and manifest.file("gaps", genome).format == "bed":
+        gaps = [
+            tuple(row) for row in read_bed(manifest.path_of("gaps", genome)).itertuples(index=False)
+        ]
+    else:
+        gaps = gaps_from_fasta(fasta, min_length=spec.min_gap)
+    windows = tile_windows(contigs(sizes, gaps, spec.min_gap), spec.seq_length, spec.stride)
+    unmappable = None
+    if manifest.has("unmappable", genome):
+        unmappable = read_bed(manifest.path_of("unmappable", genome))
+    windows["unmappable_fraction"] = covered_fraction(windows, unmappable)
+    keep = windows["unmappable_fraction"] <= spec.max_unmappable
+    windows = assign_splits(
+        windows[keep], valid_fraction, test_fraction, chromosomes, custom, seed=seed
+    )
+    return windows, int((~keep).sum())

@@ -1,0 +1,35 @@
+"""Accuracy analyses of coverage models (Basenji 2018, Figs 2-3, S4-S7): metrics,
+per-track accuracy and replicates, baselines, gene-level analyses. Used by notebooks
+02 and 03.
+
+Every name below loads its module on first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["metrics", "tracks", "baselines", "genes"],
+    submod_attrs={
+        "metrics": ["log2p", "pearson", "r_squared"],
+        "tracks": [
+            "assay_type",
+            "track_accuracy",
+            "replicate_pairs",
+            "replicate_comparison",
+            "summarise_by_assay",
+        ],
+        "baselines": ["mean_profile_baseline", "kmer_features", "kmer_ridge_baseline"],
+        "genes": [
+            "tss_bins",
+            "cage_strand_tracks",
+            "gene_matrix",
+            "gene_accuracy",
+            "quantile_normalize",
+            "cluster_agreement",
+            "accuracy_by_variability",
+            "tss_switching",
+            "tss_matrix",
+        ],
+    },
+)

@@ -1,0 +1,103 @@
+"""Variant-level inputs in the layouts their sources publish: GTEx eQTLs, de novo variants,
+GWAS-catalog-like SNP sets. Readers check columns up front and name the file at fault."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..project.errors import InputFileError
+
+#: GTEx v8 single-tissue cis-eQTL columns (all pairs); significant pairs add more
+GTEX_EQTL_COLUMNS: dict[str, type] = {
+    "gene_id": str, "variant_id": str, "tss_distance": int, "ma_samples": int, "ma_count": int,
+    "maf": float, "pval_nominal": float, "slope": float, "slope_se": float,
+}  # fmt: skip
+
+
+#: An et al. 2018 (Science) Table S2 columns this project uses
+DE_NOVO_COLUMNS: dict[str, type] = {
+    "SampleID": str, "Chr": str, "Pos": int, "Ref": str, "Alt": str, "Type": str, "Fam": str, "Pheno": str,
+}  # fmt: skip
+
+
+GWAS_COLUMNS: dict[str, type] = {
+    "variant_id": str, "chrom": str, "pos": int, "ref": str, "alt": str, "maf": float, "label": int, "fold": int,
+}  # fmt: skip
+
+
+def _read_table(path: str | Path, columns: dict[str, type], what: str, **kwargs):
+    import pandas as pd
+
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, f"no such {what} file")
+    try:
+        if path.suffix == ".xlsx":
+            table = pd.read_excel(
+                path, dtype={c: t for c, t in columns.items() if t is str}, **kwargs
+            )
+        else:
+            table = pd.read_csv(path, sep=kwargs.pop("sep", "\t"), dtype={c: t for c, t in columns.items() if t is str},
+                                **kwargs)  # fmt: skip
+    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, OSError) as err:
+        raise InputFileError(path, f"is not a readable {what} table ({err})") from None
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise InputFileError(
+            path, f"lacks the {what} column(s) {missing}; it has {list(table.columns)[:12]}"
+        )
+    for column, kind in columns.items():
+        if kind is not str:
+            try:
+                table[column] = table[column].astype(kind)
+            except (TypeError, ValueError):
+                raise InputFileError(
+                    path, f"column {column!r} is not all {kind.__name__}"
+                ) from None
+    return table
+
+
+def parse_gtex_variant_ids(variant_ids):
+    """Split GTEx ids ``chr1_12345_A_G_b38`` into ``chrom``, ``pos`` (1-based), ``ref``, ``alt``."""
+    parts = variant_ids.str.split("_", expand=True)
+    return parts[0], parts[1].astype(int), parts[2], parts[3]
+
+
+def read_gtex_eqtl(path: str | Path):
+    """Read a GTEx v8 single-tissue eQTL table (all pairs or significant pairs, gzipped or not).
+
+    Returns the columns of :data:`GTEX_EQTL_COLUMNS` (and any others) plus ``chrom``,
+    ``pos`` (1-based), ``ref``, ``alt`` parsed from ``variant_id``.
+    """
+    import pandas as pd
+
+    table = _read_table(path, GTEX_EQTL_COLUMNS, "GTEx eQTL")
+    if table.empty:
+        return table.assign(chrom=pd.Series(dtype=str), pos=pd.Series(dtype=int), ref=pd.Series(dtype=str),
+                            alt=pd.Series(dtype=str))  # fmt: skip
+    try:
+        table["chrom"], table["pos"], table["ref"], table["alt"] = parse_gtex_variant_ids(
+            table["variant_id"]
+        )
+    except (ValueError, KeyError, TypeError):
+        raise InputFileError(
+            path, "variant_id values are not of the form chr_pos_ref_alt_build"
+        ) from None
+    return table
+
+
+def read_de_novo(path: str | Path):
+    """Read de novo variants in the columns of An et al. 2018 Table S2 (TSV or xlsx)."""
+    table = _read_table(path, DE_NOVO_COLUMNS, "de novo variant")
+    bad = sorted(set(table["Pheno"]) - {"case", "control"})
+    if bad:
+        raise InputFileError(path, f"Pheno must be 'case' or 'control', found {bad[:3]}")
+    return table
+
+
+def read_gwas_set(path: str | Path):
+    """Read a labelled SNP set (trait SNPs = 1, matched negatives = 0) with CV folds."""
+    table = _read_table(path, GWAS_COLUMNS, "GWAS SNP set")
+    if not set(table["label"]) <= {0, 1}:
+        raise InputFileError(path, "label must be 0 or 1")
+    return table

@@ -1,0 +1,36 @@
+"""Figures, one function per figure kind, by topic: QC, locus views, accuracy, variants,
+QTL connectivity. Used by every notebook.
+
+Every name below loads its module on first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=[],
+    submod_attrs={
+        "_base": ["save_figure"],
+        "_qc": [
+            "n_fraction_bars",
+            "track_chrom_heatmaps",
+            "value_distributions",
+            "split_summary",
+            "clipping_effect",
+            "coverage_comparison",
+        ],
+        "_locus": ["ELEMENT_COLOURS", "locus", "experiment_vs_prediction"],
+        "_accuracy": [
+            "learning_curves",
+            "accuracy_by_assay",
+            "log_scatter",
+            "replicate_scatter",
+            "cluster_heatmaps",
+            "metric_bars",
+            "receptive_field_ablation",
+            "tss_switching",
+        ],
+        "_variants": ["quantile_enrichment", "score_vs_chi2", "finemapped_locus"],
+        "_qtl": ["qtl_distance_histograms", "connectivity_histograms", "degree_distributions"],
+    },
+)

@@ -1,0 +1,22 @@
+"""Figure saving and the lazy matplotlib import shared by every plot module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _plt():
+    # Imported on first use: matplotlib is slow to import and most callers never plot.
+    # Without a display matplotlib falls back to Agg; in Jupyter it draws inline.
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
+    """Save ``fig`` to ``path`` atomically (format from the suffix) and return the path."""
+    from ..project.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+    return Path(path)

@@ -1,0 +1,16 @@
+"""Synthetic-only recovery checks against the planted truth, kept apart from the paper
+analyses; notebooks call them only in cells marked "did we recover it". Used by
+notebooks 03 and 06.
+
+Every name below loads its module on first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["recovery"],
+    submod_attrs={
+        "recovery": ["truth_targets", "truth_recovery"],
+    },
+)

@@ -1,0 +1,31 @@
+"""Variant analyses: SAD/SED scores, LD, LD scores and pruning, and the GTEx eQTL
+regression (Basenji 2018, Figs 5-6). Used by notebook 06.
+
+Every name below loads its module on first use, so importing the package is cheap.
+"""
+
+import lazy_loader as _lazy
+
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["score", "scorefile", "ld", "eqtl"],
+    submod_attrs={
+        "score": ["variant_windows", "gene_pairs", "window_sequences", "score_variants"],
+        "scorefile": ["VariantScores", "read_scores"],
+        "ld": [
+            "standardize",
+            "genetic_positions",
+            "unbiased_r2",
+            "ld_scores",
+            "ld_prune",
+            "signed_ld_profile",
+        ],
+        "eqtl": [
+            "TSS_DISTANCE_EDGES",
+            "tss_distance_classes",
+            "gene_ld_features",
+            "eqtl_regression_table",
+            "sed_ld_regression",
+        ],
+    },
+)

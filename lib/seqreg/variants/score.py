@@ -1,0 +1,251 @@
+"""SAD and SED variant scores from edited-sequence predictions (Basenji 2018, Fig 5 and
+Methods), streamed to HDF5 with resume.
+
+SAD (SNP accessibility difference) sums, over the predicted bins of a window, the
+difference between the prediction with the alternative and the reference allele;
+SED (SNP expression difference) takes that difference at the bins of a gene's TSSs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..io.vcf import VARIANT_COLUMNS
+from .scorefile import _ScoreFile
+
+
+# -- variant effect scores -------------------------------------------------------------------
+def variant_windows(variants, seq_length: int, stride: int):
+    """Assign each variant to the window whose centre is nearest (centres every ``stride``).
+
+    Returns the window table (``chrom``, ``center``, ``start`` 0-based, may run past a
+    chromosome end) and each variant's window row, in the variants' order.
+    """
+    import pandas as pd
+
+    pos0 = variants["pos"].to_numpy(np.int64) - 1
+    center = (pos0 // stride) * stride + stride // 2
+    keys = pd.DataFrame({"chrom": variants["chrom"].to_numpy(), "center": center})
+    windows = keys.drop_duplicates().reset_index(drop=True)
+    windows["start"] = windows["center"] - seq_length // 2
+    row = pd.MultiIndex.from_frame(windows[["chrom", "center"]]).get_indexer(
+        pd.MultiIndex.from_frame(keys)
+    )
+    return windows, row
+
+
+def gene_pairs(variants, tss, max_distance: int):
+    """Variant-gene pairs whose TSS lies within ``max_distance`` bases of the variant.
+
+    Parameters
+    ----------
+    variants
+        ``chrom`` and ``pos`` (1-based), in scoring order.
+    tss
+        ``chrom``, ``position`` (0-based), ``strand``, ``gene_id``; one row per TSS.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (variant, gene, TSS in range): ``variant`` (row of ``variants``),
+        ``gene_id``, ``tss`` (0-based) and ``tss_distance`` (variant minus TSS, negated for
+        minus-strand genes, as GTEx reports it).
+    """
+    import pandas as pd
+
+    pieces = []
+    pos0 = variants["pos"].to_numpy(np.int64) - 1
+    chroms = variants["chrom"].to_numpy()
+    for chrom, sites in tss.groupby("chrom", sort=False):
+        sites = sites.sort_values("position")
+        positions = sites["position"].to_numpy(np.int64)
+        rows = np.flatnonzero(chroms == chrom)
+        lo = np.searchsorted(positions, pos0[rows] - max_distance, side="left")
+        hi = np.searchsorted(positions, pos0[rows] + max_distance, side="right")
+        counts = hi - lo
+        variant = np.repeat(rows, counts)
+        site = np.concatenate(
+            [np.arange(a, b) for a, b in zip(lo, hi, strict=True)] or [[]]
+        ).astype(int)
+        picked = sites.iloc[site]
+        distance = pos0[variant] - picked["position"].to_numpy()
+        distance = np.where(picked["strand"].to_numpy() == "-", -distance, distance)
+        pieces.append(pd.DataFrame({"variant": variant, "gene_id": picked["gene_id"].to_numpy(),
+                                    "tss": picked["position"].to_numpy(), "tss_distance": distance}))  # fmt: skip
+    if not pieces:
+        return pd.DataFrame({"variant": [], "gene_id": [], "tss": [], "tss_distance": []})
+    return pd.concat(pieces, ignore_index=True).sort_values(["variant", "gene_id", "tss"],
+                                                            ignore_index=True)  # fmt: skip
+
+
+def window_sequences(fasta, windows, seq_length: int) -> np.ndarray:
+    """One-hot ``(W, seq_length, 4)`` of windows, padded with N past chromosome ends."""
+    from ..sequence.encode import one_hot_codes, sequence_codes
+
+    codes = np.full((len(windows), seq_length), 4, dtype=np.uint8)  # 4 = N
+    for row, (chrom, start) in enumerate(zip(windows["chrom"], windows["start"], strict=True)):
+        size = fasta.get_reference_length(chrom)
+        lo, hi = max(int(start), 0), min(int(start) + seq_length, size)
+        if hi > lo:
+            codes[row, lo - start : hi - start] = sequence_codes(fasta.fetch(chrom, lo, hi))
+    return one_hot_codes(codes)
+
+
+def _digest(*parts) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part if isinstance(part, bytes) else repr(part).encode())
+    return h.hexdigest()
+
+
+def _weights_digest(model) -> bytes:
+    import hashlib
+
+    h = hashlib.sha256()
+    for weight in model.weights:
+        h.update(
+            np.ascontiguousarray(
+                np.asarray(weight.numpy() if hasattr(weight, "numpy") else weight)
+            ).tobytes()
+        )
+    return h.digest()
+
+
+def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, tracks: list[dict],
+                   pool_width: int, tss=None, stride: int = 2048, sed_distance: int | None = None,
+                   reverse_complement: bool = True, shifts=(0,), batch_size: int = 8,
+                   windows_per_chunk: int = 32, method: str = "local", progress: bool = True) -> Path:  # fmt: skip
+    """Score SNVs with a trained model: SAD and SAR per track, SED and SER per gene and track.
+
+    Each variant is placed in the window whose centre is nearest to it (centres every
+    ``stride`` bases), so every variant sits within ``stride / 2`` of its window's centre
+    and all variants of a window share its reference prediction. With ``p_ref`` and
+    ``p_alt`` the ensemble-mean predictions (reverse complement and ``shifts``):
+
+    - ``sad`` = sum over bins of ``p_alt - p_ref``; ``sar`` = log2((sum p_alt + 1) / (sum p_ref + 1));
+    - ``sed`` = the same difference at the bins of a gene's TSSs within ``sed_distance`` of
+      the variant, summed over those TSSs; ``ser`` its log2 ratio.
+
+    Scores stream to an HDF5 file (``variants/*``, ``sad``, ``sar`` of shape
+    ``(variants, tracks)``; ``pairs/*``, ``sed``, ``ser`` of shape ``(pairs, tracks)``;
+    settings as JSON in the ``settings`` attribute). It is written to a hidden partial
+    file and renamed when complete; rerunning after a kill resumes at the last finished
+    chunk of windows. Read it with :func:`read_scores`.
+
+    Parameters
+    ----------
+    model
+        Keras model, one-hot ``(batch, seq_length, 4)`` to ``(batch, bins, tracks)``.
+    variants
+        ``chrom``, ``pos`` (1-based), ``variant_id``, ``ref``, ``alt`` (as from
+        :func:`read_vcf`, REF already checked against ``fasta``).
+    tracks
+        The model's output tracks (dicts with ``id``; ``strand_pair`` for stranded ones).
+    pool_width
+        Bases per output bin; the output covers the window's centre, cropped equally
+        on both sides.
+    tss
+        ``chrom``, ``position`` (0-based), ``strand``, ``gene_id``; None skips SED.
+    sed_distance
+        Largest variant-TSS distance scored; default (and maximum) the distance every
+        variant's window still predicts on both sides.
+    """
+    import pandas as pd
+    import pysam
+    from tqdm.auto import tqdm
+
+    from ..data.loader import strand_swap_order
+    from ..interpret.edits import EditPredictor
+
+    out_path = Path(out_path)
+    seq_length = int(model.inputs[0].shape[1])
+    bins, n_tracks = (int(d) for d in model.outputs[0].shape[1:])
+    if n_tracks != len(tracks):
+        raise ValueError(f"the model predicts {n_tracks} tracks but {len(tracks)} were described")
+    crop_bp, leftover = divmod(seq_length - bins * pool_width, 2)
+    if crop_bp < 0 or leftover:
+        raise ValueError(
+            f"{bins} bins of {pool_width} bp do not fit a {seq_length}-bp window evenly"
+        )
+    reach = seq_length // 2 - crop_bp - stride // 2
+    if reach <= 0:
+        raise ValueError(
+            f"stride {stride} is too large for the predicted span of {bins * pool_width} bp"
+        )
+    sed_distance = reach if sed_distance is None else int(sed_distance)
+    if sed_distance > reach:
+        raise ValueError(
+            f"sed_distance {sed_distance} exceeds what every window predicts ({reach} bp)"
+        )
+    missing = [c for c in VARIANT_COLUMNS if c not in variants.columns]
+    if missing:
+        raise ValueError(f"variants lack the column(s) {missing}")
+    variants = variants.sort_values(["chrom", "pos"], kind="stable").reset_index(drop=True)
+    windows, window_of = variant_windows(variants, seq_length, stride)
+    variants = variants.assign(window=window_of)
+    pairs = gene_pairs(variants, tss, sed_distance) if tss is not None else gene_pairs(
+        variants, pd.DataFrame({"chrom": [], "position": [], "strand": [], "gene_id": []}), 0)  # fmt: skip
+    pairs["bin"] = (pairs["tss"].to_numpy(np.int64)
+                    - (windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]] + crop_bp)) // pool_width  # fmt: skip
+    settings = {"seq_length": seq_length, "pool_width": pool_width, "crop_bp": crop_bp, "stride": stride,
+                "sed_distance": sed_distance, "reverse_complement": reverse_complement,
+                "shifts": list(shifts), "tracks": [t["id"] for t in tracks], "fasta": str(fasta)}  # fmt: skip
+    digest = _digest(_weights_digest(model), settings,
+                     pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
+                     pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
+    predictor = EditPredictor(model, strand_swap_order(tracks), reverse_complement=reverse_complement,
+                              shifts=shifts, batch_size=batch_size, method=method)  # fmt: skip
+    writer = _ScoreFile(out_path, digest, n_tracks)
+    code_of = {b: i for i, b in enumerate("ACGT")}
+    try:
+        first = writer.windows_done
+        bar = tqdm(total=len(windows), initial=first, unit="window", disable=not progress,
+                   desc="scoring variants")  # fmt: skip
+        with pysam.FastaFile(str(fasta)) as genome:
+            for lo in range(first, len(windows), windows_per_chunk):
+                hi = min(lo + windows_per_chunk, len(windows))
+                chunk = variants[(variants["window"] >= lo) & (variants["window"] < hi)]
+                onehot = window_sequences(genome, windows.iloc[lo:hi], seq_length)
+                position = (
+                    chunk["pos"].to_numpy() - 1 - windows["start"].to_numpy()[chunk["window"]]
+                )
+                code = np.array([code_of[a] for a in chunk["alt"]], dtype=np.int64)
+                reference, edited = predictor.predict(
+                    onehot, chunk["window"].to_numpy() - lo, position, code
+                )
+                ref_of = reference[chunk["window"].to_numpy() - lo].astype(np.float64)
+                edited = edited.astype(np.float64)  # sums of many bins in double precision
+                total_alt, total_ref = edited.sum(axis=1), ref_of.sum(axis=1)
+                scores = {"sad": (edited - ref_of).sum(axis=1),
+                          "sar": np.log2(total_alt + 1) - np.log2(total_ref + 1)}  # fmt: skip
+                chunk_pairs = pairs[pairs["variant"].isin(chunk.index)]
+                local = chunk.index.get_indexer(chunk_pairs["variant"])
+                alt_tss = edited[local, chunk_pairs["bin"].to_numpy()]
+                ref_tss = ref_of[local, chunk_pairs["bin"].to_numpy()]
+                keys = chunk_pairs[["variant", "gene_id"]].to_numpy()
+                groups = (
+                    pd.MultiIndex.from_arrays(keys.T).factorize()[0]
+                    if len(keys)
+                    else np.zeros(0, int)
+                )
+                n_groups = int(groups.max()) + 1 if len(groups) else 0
+                alt_gene = np.zeros((n_groups, n_tracks))
+                ref_gene = np.zeros((n_groups, n_tracks))
+                np.add.at(alt_gene, groups, alt_tss)
+                np.add.at(ref_gene, groups, ref_tss)
+                gene_rows = (chunk_pairs.assign(group=groups, abs_distance=chunk_pairs["tss_distance"].abs())
+                             .sort_values("abs_distance").groupby("group", sort=True)
+                             .agg(variant=("variant", "first"), gene_id=("gene_id", "first"),
+                                  tss_distance=("tss_distance", "first"), n_tss=("tss", "size")))  # fmt: skip
+                pair_scores = {"sed": alt_gene - ref_gene,
+                               "ser": np.log2(alt_gene + 1) - np.log2(ref_gene + 1)}  # fmt: skip
+                writer.append(chunk, scores, gene_rows, pair_scores, hi)
+                bar.update(hi - lo)
+        bar.close()
+        return writer.finish(settings | {"method": predictor.method})
+    finally:
+        writer.close()
