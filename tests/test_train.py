@@ -72,10 +72,27 @@ class Killed(Exception):
     pass
 
 
-def test_training_lowers_the_validation_loss_and_writes_its_outputs(smoke_store, tmp_path):
-    model, state = train.fit(
-        smoke_spec(smoke_store), smoke_store, tmp_path, train.TrainConfig(**CONFIG), progress=False
-    )
+#: the tests of one uninterrupted run share it, on one xdist worker
+shares_a_run = pytest.mark.xdist_group("training_run")
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(smoke_store, tmp_path_factory):
+    """One uninterrupted run of CONFIG: ``(model, state, run_dir)``; not to be modified."""
+    run_dir = tmp_path_factory.mktemp("uninterrupted")
+    model, state = train.fit(smoke_spec(smoke_store), smoke_store, run_dir,
+                             train.TrainConfig(**CONFIG), progress=False)  # fmt: skip
+    return model, state, run_dir
+
+
+def predictions(model) -> np.ndarray:
+    x = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (2, 4096))]
+    return np.asarray(model.predict(x, verbose=0))
+
+
+@shares_a_run
+def test_training_lowers_the_validation_loss_and_writes_its_outputs(uninterrupted):
+    _, state, tmp_path = uninterrupted
     losses = [row["val_loss"] for row in state["history"]]
     assert len(losses) == 4 and state["epoch"] == 4
     assert min(losses[1:]) < losses[0]
@@ -85,14 +102,35 @@ def test_training_lowers_the_validation_loss_and_writes_its_outputs(smoke_store,
         assert (tmp_path / name).exists(), name
     history = train.read_history(tmp_path)
     assert list(history["epoch"]) == [1, 2, 3, 4]
-    # the returned model holds the best weights, not the last ones
-    reloaded = train.load_trained(tmp_path)
-    x = np.zeros((1, 4096, 4), dtype="float32")
-    np.testing.assert_allclose(model.predict(x, verbose=0), reloaded.predict(x, verbose=0))
 
 
+def test_returned_model_holds_best_not_last_weights(smoke_store, tmp_path, monkeypatch):
+    # validation losses that make epoch 2 the best, whatever training does
+    scripted = [1.0, 0.5, 0.8, 0.9]
+    original = train.Checkpointing.on_epoch_end
+
+    def scripted_val_loss(self, epoch, logs=None):
+        original(self, epoch, {**(logs or {}), "val_loss": scripted[epoch]})
+
+    monkeypatch.setattr(train.Checkpointing, "on_epoch_end", scripted_val_loss)
+    spec = smoke_spec(smoke_store)
+    model, state = train.fit(spec, smoke_store, tmp_path, train.TrainConfig(**CONFIG),
+                             progress=False)  # fmt: skip
+    assert state["epoch"] == 4 and state["best_epoch"] == 2 and state["best_val_loss"] == 0.5
+    best = models.build_model(spec)
+    best.load_weights(tmp_path / train.BEST)
+    last = models.build_model(spec)
+    last.compile(optimizer="adam", loss="poisson")
+    assert train.load_checkpoint(last, tmp_path)["epoch"] == 4
+    returned = predictions(model)
+    np.testing.assert_allclose(returned, predictions(best), rtol=1e-6)
+    # two more epochs of training moved the weights: the last ones predict otherwise
+    assert not np.allclose(returned, predictions(last), rtol=1e-3)
+
+
+@shares_a_run
 def test_resume_after_a_kill_continues_from_the_last_completed_epoch(
-    smoke_store, tmp_path, monkeypatch
+    smoke_store, tmp_path, monkeypatch, uninterrupted
 ):
     config = train.TrainConfig(**CONFIG)
     spec = smoke_spec(smoke_store)
@@ -121,6 +159,72 @@ def test_resume_after_a_kill_continues_from_the_last_completed_epoch(
     # a finished run is not trained again
     _, again = train.fit(spec, smoke_store, tmp_path, config, progress=False)
     assert again["history"] == state["history"]
+
+    # Resumed from the same weights and optimizer state, seeing the batches an
+    # uninterrupted run sees (in its order, with its dropout), it is that run: same
+    # training and validation losses epoch by epoch.
+    assert_same_run(state, uninterrupted[1])
+
+
+def assert_same_run(state: dict, reference: dict) -> None:
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose([row[key] for row in state["history"]],
+                                   [row[key] for row in reference["history"]], rtol=1e-4,
+                                   err_msg=key)  # fmt: skip
+    assert state["best_epoch"] == reference["best_epoch"]
+
+
+@shares_a_run
+def test_a_kill_between_the_checkpoint_renames_resumes_from_the_previous_checkpoint(
+    smoke_store, tmp_path, monkeypatch, uninterrupted
+):
+    """save_checkpoint moves the old checkpoint aside, then renames the new one into
+    place; a kill between the two leaves only ``checkpoint.old`` (and the staged
+    ``checkpoint.new``), from which the run must resume."""
+    import pathlib
+
+    config = train.TrainConfig(**CONFIG)
+    spec = smoke_spec(smoke_store)
+    rename = pathlib.Path.rename
+    saves = {"n": 0}
+
+    def killed_in_third_save(self, target):
+        if self.name == f"{train.CHECKPOINT}.new":
+            saves["n"] += 1
+            if saves["n"] == 3:
+                raise Killed  # the old checkpoint is already moved aside
+        return rename(self, target)
+
+    monkeypatch.setattr(pathlib.Path, "rename", killed_in_third_save)
+    with pytest.raises(Killed):
+        train.fit(spec, smoke_store, tmp_path, config, progress=False)
+    monkeypatch.setattr(pathlib.Path, "rename", rename)
+    assert not (tmp_path / train.CHECKPOINT).exists()
+    old = json.loads((tmp_path / f"{train.CHECKPOINT}.old" / "state.json").read_text())
+    assert old["epoch"] == 2
+
+    trained = []
+    original = train.Checkpointing.on_epoch_end
+
+    def record(self, epoch, logs=None):
+        trained.append(epoch + 1)
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(train.Checkpointing, "on_epoch_end", record)
+    model, state = train.fit(spec, smoke_store, tmp_path, config, progress=False)
+    assert trained == [3, 4]  # resumed after epoch 2, not started over
+    assert [row["epoch"] for row in state["history"]] == [1, 2, 3, 4]
+    assert state["history"][:2] == old["history"]
+    # the first two epochs are the uninterrupted run's (the resumed ones: see the test above)
+    np.testing.assert_allclose([row["val_loss"] for row in state["history"][:2]],
+                               [row["val_loss"] for row in uninterrupted[1]["history"][:2]],
+                               rtol=1e-5)  # fmt: skip
+    from seqreg.data import TrainingData
+
+    per_epoch = len(TrainingData(smoke_store, "train", config.batch_size))
+    assert int(np.asarray(model.optimizer.iterations)) == 4 * per_epoch
+    assert (tmp_path / train.CHECKPOINT).exists()
+    assert not (tmp_path / f"{train.CHECKPOINT}.old").exists()
 
 
 def test_a_run_directory_refuses_a_different_config(smoke_store, tmp_path):
