@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqreg import data
+from seqreg import data, sequence
 
 
 def toy_alignments() -> pd.DataFrame:
@@ -61,11 +61,23 @@ def test_gc_correction_recovers_a_gc_independent_signal():
     assert 0.9 < corrected["chr1"].sum() / observed["chr1"].sum() < 1.1
 
 
-def test_gc_content_is_gaussian_weighted_and_skips_n():
-    sequence = b"A" * 200 + b"G" * 200 + b"N" * 200
-    gc = data.gc_content(sequence, bin_size=100, sigma=8)
+def test_smoothed_gc_is_gaussian_weighted_and_skips_n():
+    codes = sequence.sequence_codes(b"A" * 200 + b"G" * 200 + b"N" * 200)
+    gc = sequence.smoothed_gc(codes, bin_size=100, sigma=8)
     assert gc[0] == pytest.approx(0.0, abs=1e-6) and gc[3] == pytest.approx(1.0, abs=1e-6)
     assert np.isnan(gc[5])
+    # centred on the first G (base 200), the Gaussian weighs both sides almost equally
+    assert 0.5 < sequence.smoothed_gc(codes, bin_size=400, sigma=8)[0] < 0.55
+
+
+def test_gc_per_bin_counts_or_skips_n_as_asked():
+    codes = sequence.sequence_codes(b"GCAT" + b"GGNN" + b"NNNN" + b"CC")
+    assert sequence.gc_per_bin(codes, 4).tolist()[:2] == [0.5, 1.0]
+    assert np.isnan(sequence.gc_per_bin(codes, 4)[2])
+    assert sequence.gc_per_bin(codes, 4, empty=0.41)[2] == 0.41
+    assert sequence.gc_per_bin(codes, 4, n_counts=True).tolist() == [0.5, 0.5, 0.0, 0.5]
+    # a last partial bin is padded with N: two C of two known bases
+    assert sequence.gc_per_bin(codes, 4)[3] == 1.0
 
 
 def test_missing_program_is_explained(monkeypatch):

@@ -36,7 +36,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "align_bowtie2",
             "read_alignments",
             "coverage_from_alignments",
-            "gc_content",
             "gc_correct",
             "bam_coverage",
         ],

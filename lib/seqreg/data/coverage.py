@@ -22,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ..project.errors import InputFileError
+from ..sequence.encode import sequence_codes
+from ..sequence.gc import smoothed_gc
 
 
 def require_program(name: str) -> str:
@@ -122,24 +124,6 @@ def coverage_from_alignments(
     return _binned(alignments, weights, chrom_sizes, bin_size)
 
 
-def gc_content(sequence: bytes, bin_size: int, sigma: float = 8.0) -> np.ndarray:
-    """Gaussian-weighted GC fraction around each bin centre (N bases left out)."""
-    from scipy.ndimage import gaussian_filter1d
-
-    codes = np.frombuffer(sequence.upper(), dtype=np.uint8)
-    gc = ((codes == ord("G")) | (codes == ord("C"))).astype(float)
-    known = (codes != ord("N")).astype(float)
-    smooth_gc = gaussian_filter1d(gc, sigma)
-    smooth_known = gaussian_filter1d(known, sigma)
-    centres = np.minimum(
-        np.arange(-(-len(codes) // bin_size)) * bin_size + bin_size // 2, len(codes) - 1
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(
-            smooth_known[centres] > 0.5, smooth_gc[centres] / smooth_known[centres], np.nan
-        )
-
-
 def gc_correct(
     coverage: dict[str, np.ndarray],
     gc: dict[str, np.ndarray],
@@ -203,6 +187,6 @@ def bam_coverage(
     raw = coverage_from_alignments(alignments, sizes, bin_size, 0)
     em = coverage_from_alignments(alignments, sizes, bin_size, em_iterations, sigma)
     with pyfaidx.Fasta(str(fasta), as_raw=True) as fa:
-        gc = {chrom: gc_content(fa[chrom][:].encode(), bin_size) for chrom in sizes}
+        gc = {chrom: smoothed_gc(sequence_codes(fa[chrom][:]), bin_size) for chrom in sizes}
     em_gc, _ = gc_correct(em, gc)
     return {"raw": raw, "em": em, "em_gc": em_gc}

@@ -24,6 +24,8 @@ from typing import Literal
 
 import numpy as np
 
+from ..models.geometry import target_bins
+
 SPLITS = ("train", "valid", "test")
 
 
@@ -48,8 +50,7 @@ class WindowSpec:
     min_gap: int = 50
 
     def __post_init__(self):
-        if (self.seq_length - 2 * self.crop_bp) % self.pool_width:
-            raise ValueError("seq_length - 2 * crop_bp must be a multiple of pool_width")
+        target_bins(self.seq_length, self.pool_width, self.crop_bp)  # raises when they do not fit
         if self.nan_policy not in ("zero", "interpolate", "baseline"):
             raise ValueError(
                 f"nan_policy must be zero, interpolate or baseline, not {self.nan_policy!r}"
@@ -57,7 +58,7 @@ class WindowSpec:
 
     @property
     def target_length(self) -> int:
-        return (self.seq_length - 2 * self.crop_bp) // self.pool_width
+        return target_bins(self.seq_length, self.pool_width, self.crop_bp)
 
 
 # -- windows and splits ---------------------------------------------------------------------

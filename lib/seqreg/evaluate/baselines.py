@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..models.geometry import target_bins
+from ..sequence.gc import gc_per_bin
+
 
 # -- baselines -------------------------------------------------------------------------------
 def mean_profile_baseline(train_targets: np.ndarray, n_windows: int) -> np.ndarray:
@@ -39,10 +42,10 @@ def kmer_features(codes: np.ndarray, pool_width: int, crop_bp: int, k: int = 4) 
     """
     codes = np.asarray(codes)
     windows, length = codes.shape
-    bins = (length - 2 * crop_bp) // pool_width
+    bins = target_bins(length, pool_width, crop_bp)
     core = codes[:, crop_bp : crop_bp + bins * pool_width]
     valid = core < 4
-    gc = ((core == 1) | (core == 2)).reshape(windows, bins, pool_width).mean(axis=2)
+    gc = gc_per_bin(core, pool_width, n_counts=True)
     # k-mer index of the k bases starting at each position; N anywhere -> invalid
     index = np.zeros((windows, core.shape[1] - k + 1), dtype=np.int64)
     ok = np.ones_like(index, dtype=bool)

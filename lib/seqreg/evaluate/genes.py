@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from ..models.geometry import bin_of, target_bins
 from .metrics import log2p, pearson
 
 
@@ -31,21 +32,21 @@ def tss_bins(tss, windows, seq_length: int, pool_width: int, crop_bp: int):
     """
     import pandas as pd
 
-    bins = (seq_length - 2 * crop_bp) // pool_width
+    bins = target_bins(seq_length, pool_width, crop_bp)
     frames = []
     windows = windows.reset_index(drop=True)
     for chrom, members in windows.groupby("chrom"):
-        starts = members["start"].to_numpy() + crop_bp
+        starts = members["start"].to_numpy()
         order = np.argsort(starts)
         starts, rows = starts[order], members.index.to_numpy()[order]
         sites = tss[tss["chrom"] == chrom]
         positions = sites["position"].to_numpy()
         # candidate windows: target region starting within one region length before the TSS
-        first = np.searchsorted(starts, positions - bins * pool_width, side="right")
-        last = np.searchsorted(starts, positions, side="right")
+        first = np.searchsorted(starts + crop_bp, positions - bins * pool_width, side="right")
+        last = np.searchsorted(starts + crop_bp, positions, side="right")
         for site_index, (lo, hi) in enumerate(zip(first, last, strict=True)):
             for w in range(lo, hi):
-                b = (positions[site_index] - starts[w]) // pool_width
+                b = bin_of(positions[site_index] - starts[w], pool_width, crop_bp)
                 if 0 <= b < bins:
                     row = sites.iloc[site_index].to_dict()
                     frames.append({**row, "window": int(rows[w]), "bin": int(b)})

@@ -21,7 +21,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "write_fasta",
             "write_chrom_sizes",
         ],
-        "chroms": ["chrom_alias", "resolve_chrom"],
+        "chroms": ["chrom_aliases", "chrom_alias", "match_chrom", "resolve_chrom"],
         "annotation": ["write_bed", "read_gtf", "read_bed", "read_tss"],
         "bigwig": [
             "bigwig_chrom_sizes",

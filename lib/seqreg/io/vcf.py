@@ -49,7 +49,7 @@ def read_vcf(path: str | Path, fasta: str | Path, region: str | None = None,
     import pandas as pd
     import pysam
 
-    from .chroms import chrom_alias
+    from .chroms import match_chrom
     from .fasta import ensure_fasta_index
 
     path, fasta = Path(path), Path(fasta)
@@ -72,8 +72,7 @@ def read_vcf(path: str | Path, fasta: str | Path, region: str | None = None,
                 counts["records"] += 1
                 chrom = record.chrom
                 if chrom not in name_of:
-                    name_of[chrom] = (chrom if chrom in contigs
-                                      else chrom_alias(chrom) if chrom_alias(chrom) in contigs else None)  # fmt: skip
+                    name_of[chrom] = match_chrom(chrom, contigs)
                 ref = (record.ref or "").upper()
                 for alt in record.alts or ():
                     counts["alleles"] += 1
@@ -167,7 +166,7 @@ def read_dosages(path: str | Path, variants) -> tuple[np.ndarray, list[str]]:
     """
     import pysam
 
-    from .chroms import chrom_alias
+    from .chroms import match_chrom
 
     path = Path(path)
     if not path.exists():
@@ -181,9 +180,7 @@ def read_dosages(path: str | Path, variants) -> tuple[np.ndarray, list[str]]:
     dosage = np.full((len(variants), n), np.nan, dtype=np.float32)
     found = np.zeros(len(variants), dtype=bool)
     for chrom, rows in variants.groupby("chrom", sort=False).indices.items():
-        name = (
-            chrom if chrom in contigs or chrom_alias(chrom) not in contigs else chrom_alias(chrom)
-        )
+        name = match_chrom(chrom, contigs) or chrom
         wanted = {
             (int(p), r, a): int(i)
             for p, r, a, i in zip(

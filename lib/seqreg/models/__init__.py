@@ -13,32 +13,19 @@ backends. Used by notebooks 02, 03 and 06.
 
 Submodules: :mod:`~seqreg.models.blocks` (registry), :mod:`~seqreg.models.inputs`,
 :mod:`~seqreg.models.heads`, :mod:`~seqreg.models.geometry` (receptive field, bins and
-crop: the only copy), :mod:`~seqreg.models.specs` (one module per architecture).
+crop: the only copy, with no Keras import), :mod:`~seqreg.models.specs` (one module per
+architecture). Every name below loads its module on first use.
 """
 
-from __future__ import annotations
+import lazy_loader as _lazy
 
-from . import blocks, geometry, heads, inputs, specs
-from .blocks import BLOCKS, get_block, register_block
-from .build import build_model, flops_per_sequence, receptive_field, trunk_extent
-from .heads import HEADS
-from .specs import ARCHITECTURES, basenji2_spec, basenji2018_spec
-
-__all__ = [
-    "ARCHITECTURES",
-    "BLOCKS",
-    "HEADS",
-    "basenji2_spec",
-    "basenji2018_spec",
-    "blocks",
-    "build_model",
-    "flops_per_sequence",
-    "geometry",
-    "get_block",
-    "heads",
-    "inputs",
-    "receptive_field",
-    "register_block",
-    "specs",
-    "trunk_extent",
-]
+__getattr__, __dir__, __all__ = _lazy.attach(
+    __name__,
+    submodules=["blocks", "build", "geometry", "heads", "inputs", "specs"],
+    submod_attrs={
+        "blocks": ["BLOCKS", "Block", "get_block", "register_block"],
+        "build": ["build_model", "flops_per_sequence", "receptive_field", "trunk_extent"],
+        "heads": ["HEADS"],
+        "specs": ["ARCHITECTURES", "basenji2018_spec", "basenji2_spec"],
+    },
+)

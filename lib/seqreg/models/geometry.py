@@ -170,3 +170,14 @@ def bin_of(position, pool_width: int, crop_bp: int = 0):
 def bin_start(bins, pool_width: int, crop_bp: int = 0):
     """First window base of target bin ``bins`` (int or array), the inverse of :func:`bin_of`."""
     return np.asarray(bins) * pool_width + crop_bp
+
+
+def variant_reach(seq_length: int, crop_bp: int, stride: int) -> int:
+    """Farthest distance, in bases, from a variant to a position that every window scoring
+    it predicts.
+
+    Variant windows are centred every ``stride`` bases and a variant is scored in the
+    window whose centre is nearest (at most ``stride / 2`` away), so a TSS within this
+    distance of the variant always falls in a predicted (uncropped) bin.
+    """
+    return seq_length // 2 - crop_bp - stride // 2

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import logging
 import shutil
@@ -32,8 +31,9 @@ from pathlib import Path
 
 from .downloads import download, verify_file
 from .errors import ChecksumMismatchError, InputFileError, SeqregError
-from .files import atomic_path, write_json
+from .files import atomic_path, fingerprint, replace_dir, write_json
 from .manifest import FileEntry, Manifest, load_manifest, resolve_generator
+from .scales import SCALES
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +84,11 @@ def generator_fingerprint(manifest: Manifest) -> dict:
     imports, directly or through others, so a change to any writer it uses counts.
     """
     module_name = manifest.generator.split(":")[0]
-    digest = hashlib.sha256(manifest.source.read_bytes())
-    for source in _package_sources(module_name):
-        digest.update(source.name.encode())
-        digest.update(source.read_bytes())
     return {
         "generator": manifest.generator,
         "seed": manifest.seed,
         "scale": manifest.scale,
-        "digest": digest.hexdigest(),
+        "digest": fingerprint(manifest.source, *_package_sources(module_name)),
     }
 
 
@@ -154,14 +150,7 @@ def _generate(manifest: Manifest, progress: bool) -> None:
     generator(manifest, partial, progress=progress)
     _check_present(manifest, base=partial)
     write_json(partial / STATE_DIR / "generator.json", fingerprint)
-    old = root.with_name(f".{root.name}.old")
-    if root.exists():
-        if old.exists():
-            shutil.rmtree(old)
-        root.rename(old)
-    partial.rename(root)
-    if old.exists():
-        shutil.rmtree(old)
+    replace_dir(partial, root, old=root.with_name(f".{root.name}.old"))
 
 
 def _check_present(manifest: Manifest, base: Path | None = None) -> None:
@@ -325,19 +314,14 @@ def check_consistency(manifest: Manifest) -> None:
 def _compare_sizes(
     path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False
 ) -> None:
-    from ..io.chroms import chrom_alias
+    from ..io.chroms import match_chrom
 
-    if (
-        not require_all
-    ):  # a track may spell chromosomes the other way (chr1 vs 1): readers alias them
-        sizes = {
-            c if c in reference or chrom_alias(c) not in reference else chrom_alias(c): n
-            for c, n in sizes.items()
-        }
+    if not require_all:  # a track may spell chromosomes the other way: readers alias them
+        sizes = {match_chrom(c, reference) or c: n for c, n in sizes.items()}
     unknown = [c for c in sizes if c not in reference]
     if unknown:
         alias = ""
-        if unknown[0].removeprefix("chr") in reference or f"chr{unknown[0]}" in reference:
+        if match_chrom(unknown[0], reference) is not None:
             alias = " (the files use different chromosome naming, e.g. 'chr1' vs '1')"
         raise InputFileError(
             path,
@@ -366,7 +350,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--dataset", default="synthetic", help="manifest name or path (default: synthetic)"
     )
-    p.add_argument("--scale", default="demo", choices=["smoke", "demo", "paper"])
+    p.add_argument("--scale", default="demo", choices=SCALES)
     p.add_argument(
         "--data-root", default=None, help="directory of datasets (default: <project>/data)"
     )

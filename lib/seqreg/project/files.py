@@ -1,4 +1,10 @@
-"""Atomic file writing: outputs appear complete at their final path or not at all."""
+"""Atomic outputs and run fingerprints.
+
+Files and directories appear complete at their final path or not at all
+(:func:`atomic_path`, :func:`replace_dir`); :func:`fingerprint` identifies the inputs of a
+run (settings, weights, tables, source files) so that a rerun can tell whether its
+earlier output is still current.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-_UMASK = os.umask(0)
-
-
+_UMASK = os.umask(0)  # read the process umask (the only way), then put it back
 os.umask(_UMASK)
 
 
@@ -78,3 +82,49 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def replace_dir(staging: str | Path, final: str | Path, old: str | Path | None = None) -> Path:
+    """Swap the complete directory ``staging`` in at ``final`` by renames.
+
+    The previous ``final`` is renamed to ``old`` (default ``<final>.old``) first and removed
+    last, so a kill at any moment leaves ``final`` or ``old`` complete; readers that find
+    no ``final`` may fall back on ``old``.
+
+    Returns
+    -------
+    Path
+        ``final``.
+    """
+    import shutil
+
+    staging, final = Path(staging), Path(final)
+    old = Path(old) if old is not None else final.with_name(f"{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def fingerprint(*parts: Any) -> str:
+    """SHA-256 hex digest identifying ``parts``, in order.
+
+    ``bytes`` are hashed as they are, a ``Path`` by its name and contents, anything else
+    as canonical JSON (sorted keys; NumPy and paths as in :func:`write_json`), so equal
+    settings give equal fingerprints across runs and machines.
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, bytes):
+            data = part
+        elif isinstance(part, Path):
+            data = part.name.encode() + b"\0" + part.read_bytes()
+        else:
+            data = json.dumps(part, sort_keys=True, default=_json_default).encode()
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()

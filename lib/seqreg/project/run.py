@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .scales import SCALES
+
 KERNEL_NAME = "seqreg"
 
 
@@ -164,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dataset", default="synthetic", help="manifest name or path (default: synthetic)"
     )
-    parser.add_argument("--scale", default="demo", choices=["smoke", "demo", "paper"])
+    parser.add_argument("--scale", default="demo", choices=SCALES)
     parser.add_argument("--seed", type=int, default=0, help="random seed passed to each notebook")
     parser.add_argument("--output-dir", default=None, help="default: outputs/<dataset>/<scale>")
     parser.add_argument(

@@ -17,6 +17,41 @@ SCALES: tuple[str, ...] = ("smoke", "demo", "paper")
 
 
 _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "synthetic": {
+        # the embedded dataset (seqreg.simulate): chromosome lengths in bases, bases between
+        # neighbouring genes, and the population and variant data. The demo genome packs
+        # genes 2.5x closer than the others (500 genes, 631 promoters and 1,300 enhancers
+        # in 10 Mb): with one gene per 50 kb its 250 promoters were too few for the demo
+        # model to learn the promoter grammar, and its CAGE output fell back on CpG-island
+        # content. Demo plants 1.25 causal eQTL variants per gene.
+        "smoke": {
+            "chromosomes": [400_000, 350_000, 250_000],
+            "gene_spacing": 50_000,
+            "individuals": 100,
+            "causal_variants": 40,
+            "cis_window": 200_000,
+            "families": 100,
+            "gwas_positives": 20,
+        },
+        "demo": {
+            "chromosomes": [3_200_000, 2_800_000, 2_400_000, 1_600_000],
+            "gene_spacing": 20_000,
+            "individuals": 500,
+            "causal_variants": 625,
+            "cis_window": 250_000,
+            "families": 1000,
+            "gwas_positives": 150,
+        },
+        "paper": {
+            "chromosomes": [40_000_000, 32_000_000, 28_000_000, 24_000_000, 20_000_000, 16_000_000],
+            "gene_spacing": 50_000,
+            "individuals": 1000,
+            "causal_variants": 2500,
+            "cis_window": 1_000_000,
+            "families": 2000,
+            "gwas_positives": 1500,
+        },
+    },
     "coverage": {
         # reads simulated from one synthetic DNase track for the BAM-to-coverage comparison
         "smoke": {"n_reads": 300_000},

@@ -8,7 +8,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["encode", "motifs"],
+    submodules=["encode", "gc", "motifs"],
     submod_attrs={
         "encode": [
             "SEQUENCE_CODES",
@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "one_hot",
             "shift_sequences",
         ],
+        "gc": ["gc_per_bin", "smoothed_gc"],
         "motifs": [
             "BACKGROUND",
             "Motif",

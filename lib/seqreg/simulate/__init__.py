@@ -40,31 +40,12 @@ from ..io.bigwig import write_bigwig
 from ..io.fasta import write_chrom_sizes, write_fasta
 from ..project.files import atomic_path, write_gzip_text, write_json, write_text
 from ..project.manifest import Manifest
+from ..project.scales import SCALES, preset
 from . import grammar, population, signal, variants
 from .genes import gtf_lines, place_genes, tss_rows
 from .sequence import build_chromosomes, gc_fraction
 
 BIN_SIZE = signal.BIN_SIZE
-
-#: chromosome lengths per scale (bases)
-GENOME_LAYOUT: dict[str, list[int]] = {
-    "smoke": [400_000, 350_000, 250_000],
-    "demo": [3_200_000, 2_800_000, 2_400_000, 1_600_000],
-    "paper": [40_000_000, 32_000_000, 28_000_000, 24_000_000, 20_000_000, 16_000_000],
-}
-
-#: bases between neighbouring genes per scale. The demo genome packs genes 2.5x closer
-#: than the others (500 genes, 631 promoters and 1,300 enhancers in 10 Mb): with one gene
-#: per 50 kb its 250 promoters were too few for the demo model to learn the promoter
-#: grammar, and its CAGE output fell back on CpG-island content.
-GENE_SPACING = {"smoke": 50_000, "demo": 20_000, "paper": 50_000}
-
-#: population and variant data per scale; demo plants 1.25 causal variants per gene
-N_INDIVIDUALS = {"smoke": 100, "demo": 500, "paper": 1000}
-N_CAUSAL_VARIANTS = {"smoke": 40, "demo": 625, "paper": 2500}
-CIS_WINDOW = {"smoke": 200_000, "demo": 250_000, "paper": 1_000_000}
-N_FAMILIES = {"smoke": 100, "demo": 1000, "paper": 2000}
-N_GWAS_POSITIVES = {"smoke": 20, "demo": 150, "paper": 1500}
 
 #: cell type whose active elements become the regulatory annotation BEDs
 ANNOTATED_CELL_TYPE = "lymphoblastoid"
@@ -83,13 +64,14 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     def target(file_id: str) -> Path:
         return out_dir / manifest.entry(file_id).local_path.relative_to(manifest.root)
 
-    rng = np.random.default_rng([manifest.seed, ("smoke", "demo", "paper").index(manifest.scale)])
+    layout = preset("synthetic", manifest.scale)
+    rng = np.random.default_rng([manifest.seed, SCALES.index(manifest.scale)])
     cell_types = {t.cell_type: t.tissue for t in manifest.tracks}
     tissues = sorted(set(cell_types.values()))
 
-    chromosomes = build_chromosomes(GENOME_LAYOUT[manifest.scale], rng)
+    chromosomes = build_chromosomes(layout["chromosomes"], rng)
     motifs = grammar.load_motifs()
-    genes = place_genes(chromosomes, tissues, rng, spacing=GENE_SPACING[manifest.scale])
+    genes = place_genes(chromosomes, tissues, rng, spacing=layout["gene_spacing"])
     elements, sites = grammar.plant_grammar(chromosomes, genes, motifs, rng)
     params = grammar.GrammarParams(
         tf_weights={tf: float(rng.uniform(0.8, 1.4)) for tf in grammar.MOTIF_IDS}
@@ -232,10 +214,10 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
 def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,
                         motifs, params, sizes, rng) -> None:  # fmt: skip
     """Genotypes, eQTLs, GWAS-like SNPs, fine-mapping, de novo variants, histone QTLs."""
-    scale = manifest.scale
-    genotypes = population.simulate_genotypes(chromosomes, N_INDIVIDUALS[scale], rng)
+    layout = preset("synthetic", manifest.scale)
+    genotypes = population.simulate_genotypes(chromosomes, layout["individuals"], rng)
     genotypes = variants.plant_causal_variants(
-        genotypes, chromosomes, sites, activity, motifs, N_CAUSAL_VARIANTS[scale], rng
+        genotypes, chromosomes, sites, activity, motifs, layout["causal_variants"], rng
     )
     population.write_vcf(target("genotypes"), genotypes, sizes)
     in_sites = variants.site_variants(genotypes, chromosomes, sites, motifs)
@@ -255,7 +237,7 @@ def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, a
             elements, base_drive, in_sites, genotypes, tf_act, basal, gene_of, cell_type, params
         )
         allpairs, significant = variants.eqtl_tables(
-            expected, genotypes, first_tss, CIS_WINDOW[scale], rng
+            expected, genotypes, first_tss, layout["cis_window"], rng
         )
         write_gzip_text(
             target(f"eqtl_{tissue}"), allpairs.to_csv(sep="\t", index=False, float_format="%.6g")
@@ -272,10 +254,10 @@ def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, a
         ),
     )
     genome_length = sum(sizes.values())
-    gwas = variants.gwas_set(genotypes, effects, rng, genome_length, N_GWAS_POSITIVES[scale])
+    gwas = variants.gwas_set(genotypes, effects, rng, genome_length, layout["gwas_positives"])
     write_text(target("gwas_snps"), gwas.to_csv(sep="\t", index=False, float_format="%.6g"))
     de_novo, de_novo_truth = variants.de_novo_variants(
-        chromosomes, sites, activity, motifs, N_FAMILIES[scale], rng
+        chromosomes, sites, activity, motifs, layout["families"], rng
     )
     write_text(target("de_novo_variants"), de_novo.to_csv(sep="\t", index=False))
     qtls, qtl_truth = variants.histone_qtls(

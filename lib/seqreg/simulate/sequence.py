@@ -198,11 +198,11 @@ def _duplicate(source: Chromosome, target: Chromosome, rng: np.random.Generator)
 
 
 def gc_fraction(seq: np.ndarray, bin_size: int) -> np.ndarray:
-    """GC fraction of each bin (N bases count as 0.41, the genome average)."""
-    n_bins = -(-len(seq) // bin_size)
-    padded = np.full(n_bins * bin_size, ord("N"), dtype=np.uint8)
-    padded[: len(seq)] = seq
-    blocks = padded.reshape(n_bins, bin_size)
-    gc = ((blocks == ord("G")) | (blocks == ord("C"))).sum(axis=1)
-    acgt = (blocks != ord("N")).sum(axis=1)
-    return np.where(acgt > 0, gc / np.maximum(acgt, 1), 0.41)
+    """GC fraction of each bin of an ASCII sequence (bins of N only take 0.41, the genome
+    average)."""
+    from ..sequence.encode import sequence_codes
+    from ..sequence.gc import gc_per_bin
+
+    return gc_per_bin(
+        sequence_codes(np.asarray(seq, dtype=np.uint8).tobytes()), bin_size, empty=0.41
+    )

@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 from keras import ops
 
-from ..project.files import write_text
+from ..project.files import replace_dir, write_text
 
 CHECKPOINT = "checkpoint"
 BEST = "best.weights.h5"
@@ -25,16 +25,12 @@ def save_checkpoint(model: keras.Model, run_dir: Path, state: dict) -> None:
     at any moment leaves either the previous or the new complete checkpoint.
     """
     run_dir = Path(run_dir)
-    final, staging, old = (run_dir / f"{CHECKPOINT}{s}" for s in ("", ".new", ".old"))
+    staging = run_dir / f"{CHECKPOINT}.new"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     model.save_weights(staging / "model.weights.h5")  # a compiled model's file holds the optimizer
     (staging / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True))
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        final.rename(old)
-    staging.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(staging, run_dir / CHECKPOINT)  # the previous one is <checkpoint>.old meanwhile
 
 
 def load_checkpoint(model: keras.Model, run_dir: Path) -> dict | None:

@@ -12,7 +12,7 @@ import keras
 from keras import ops
 
 from ..project.errors import InputFileError
-from ..project.files import write_json
+from ..project.files import fingerprint, write_json
 from .checkpoint import BEST, CHECKPOINT, Checkpointing, EpochProgress, load_checkpoint
 from .losses import make_loss
 
@@ -199,7 +199,7 @@ def claim_run_dir(run_dir: Path, settings: dict, on_change: Literal["error", "re
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     run_file = run_dir / "run.json"
-    if run_file.exists() and json.loads(run_file.read_text()) != settings:
+    if run_file.exists() and fingerprint(json.loads(run_file.read_text())) != fingerprint(settings):
         if on_change != "restart":
             raise ValueError(
                 f"{run_dir}: holds a run with a different spec, config or store; use another "

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..evaluate.metrics import log2p, pearson
+from ..models.geometry import target_bins
 
 
 def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_width: int,
@@ -27,7 +28,7 @@ def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_w
         ``(windows, bins, tracks)``: expected reads summed over each target bin (NaN for
         tracks without truth). Only the scale differs from the targets' before noise.
     """
-    bins = (seq_length - 2 * crop_bp) // pool_width
+    bins = target_bins(seq_length, pool_width, crop_bp)
     out = np.full((len(windows), bins, len(tracks)), np.nan, dtype=np.float32)
     starts = windows["start"].to_numpy() + crop_bp
     chroms = windows["chrom"].to_numpy()

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..io.vcf import VARIANT_COLUMNS
+from ..models.geometry import bin_of, crop_of, variant_reach
+from ..project.files import fingerprint
 from .scorefile import _ScoreFile
 
 
@@ -93,15 +95,6 @@ def window_sequences(fasta, windows, seq_length: int) -> np.ndarray:
     return one_hot_codes(codes)
 
 
-def _digest(*parts) -> str:
-    import hashlib
-
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else repr(part).encode())
-    return h.hexdigest()
-
-
 def _weights_digest(model) -> bytes:
     import hashlib
 
@@ -166,12 +159,8 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     bins, n_tracks = (int(d) for d in model.outputs[0].shape[1:])
     if n_tracks != len(tracks):
         raise ValueError(f"the model predicts {n_tracks} tracks but {len(tracks)} were described")
-    crop_bp, leftover = divmod(seq_length - bins * pool_width, 2)
-    if crop_bp < 0 or leftover:
-        raise ValueError(
-            f"{bins} bins of {pool_width} bp do not fit a {seq_length}-bp window evenly"
-        )
-    reach = seq_length // 2 - crop_bp - stride // 2
+    crop_bp = crop_of(seq_length, bins, pool_width)
+    reach = variant_reach(seq_length, crop_bp, stride)
     if reach <= 0:
         raise ValueError(
             f"stride {stride} is too large for the predicted span of {bins * pool_width} bp"
@@ -189,12 +178,12 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     variants = variants.assign(window=window_of)
     pairs = gene_pairs(variants, tss, sed_distance) if tss is not None else gene_pairs(
         variants, pd.DataFrame({"chrom": [], "position": [], "strand": [], "gene_id": []}), 0)  # fmt: skip
-    pairs["bin"] = (pairs["tss"].to_numpy(np.int64)
-                    - (windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]] + crop_bp)) // pool_width  # fmt: skip
+    window_start = windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]]
+    pairs["bin"] = bin_of(pairs["tss"].to_numpy(np.int64) - window_start, pool_width, crop_bp)
     settings = {"seq_length": seq_length, "pool_width": pool_width, "crop_bp": crop_bp, "stride": stride,
                 "sed_distance": sed_distance, "reverse_complement": reverse_complement,
                 "shifts": list(shifts), "tracks": [t["id"] for t in tracks], "fasta": str(fasta)}  # fmt: skip
-    digest = _digest(_weights_digest(model), settings,
+    digest = fingerprint(_weights_digest(model), settings,
                      pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
                      pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
     predictor = EditPredictor(model, strand_swap_order(tracks), reverse_complement=reverse_complement,
