@@ -22,6 +22,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))[:2]
 
 pytestmark = [
     pytest.mark.notebook,
+    pytest.mark.xdist_group("makefile"),  # minutes of make runs: apart from the notebook chain
     pytest.mark.skipif(
         not (ROOT / ".venv" / ".seqreg-env").exists(),
         reason="needs the environment built by `make env`",
@@ -58,22 +59,32 @@ def _cells_executed(directory: Path, stem: str) -> bool:
     return False
 
 
+def notebooks_run(output: str) -> list[str]:
+    """The notebooks whose run commands a make output shows."""
+    return [nb.name for nb in NOTEBOOKS if f"seqreg.project.run {nb.relative_to(ROOT)}" in output]
+
+
 def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
-    first = executed(tmp_path)[0]
-    # Start `make all` and kill the whole process group while the first notebook runs.
+    first, second = executed(tmp_path)
+    # Start `make all` and kill the whole process group while the second notebook runs.
     proc = make(tmp_path, "all", start_new_session=True)
     deadline = time.monotonic() + 300
-    while not _cells_executed(first.parent, first.stem):
+    while not _cells_executed(second.parent, second.stem):
         assert proc.poll() is None, proc.stdout.read()
         assert time.monotonic() < deadline, "the notebook never started"
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not first.exists(), "a killed notebook was left at its final path"
+    assert not second.exists(), "a killed notebook was left at its final path"
+    assert first.exists()
+    first_done = first.stat().st_mtime_ns
 
+    # make picks up at the notebook it was in: the finished one is not run again
     rerun = make(tmp_path, "all")
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert notebooks_run(rerun.stdout) == [second.name]
     assert all(p.exists() for p in executed(tmp_path))
+    assert first.stat().st_mtime_ns == first_done
     assert not list(first.parent.glob(".*.ipynb")), "temporary copies were left behind"
     mtimes = [p.stat().st_mtime_ns for p in executed(tmp_path)]
 
@@ -84,8 +95,27 @@ def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
     )
     assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes
 
-    # A changed parameter reruns the notebooks.
+    # What a change reruns, asked of make as a dry run with the file taken as new (-W), so
+    # no source file is touched: a notebook reruns with the ones after it, a library
+    # change regenerates what depends on the data and reruns every notebook. (The
+    # parameters file, rewritten only when a parameter changes, is held as unchanged: a
+    # dry run cannot know that its recipe leaves it alone.)
+    def would_run(changed: str) -> tuple[list[str], bool]:
+        parameters = first.parents[1] / ".parameters"
+        dry = make(tmp_path, "-n", f"--what-if={changed}", f"--assume-old={parameters}", "all")
+        assert dry.returncode == 0, dry.stdout + dry.stderr
+        return notebooks_run(dry.stdout), "seqreg.project.datasets prepare" in dry.stdout
+
+    assert would_run(str(NOTEBOOKS[1].relative_to(ROOT))) == ([second.name], False)
+    assert would_run(str(NOTEBOOKS[0].relative_to(ROOT))) == ([first.name, second.name], False)
+    library = next(iter(sorted((ROOT / "lib" / "seqreg").rglob("*.py"))))
+    assert would_run(str(library.relative_to(ROOT))) == ([first.name, second.name], True)
+    assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes  # dry runs ran nothing
+
+    # A changed parameter reruns every notebook.
     reseeded = make(tmp_path, "all", "SEED=1")
     assert reseeded.returncode == 0, reseeded.stdout + reseeded.stderr
-    assert "seqreg.project.run" in reseeded.stdout
-    assert [p.stat().st_mtime_ns for p in executed(tmp_path)] != mtimes
+    assert notebooks_run(reseeded.stdout) == [first.name, second.name]
+    assert all(
+        p.stat().st_mtime_ns != before for p, before in zip(executed(tmp_path), mtimes, strict=True)
+    )
