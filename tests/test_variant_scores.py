@@ -311,3 +311,53 @@ def test_variants_at_contig_ends_are_padded_with_n(model, tmp_path):
             for x in (window, edited)
         )
         np.testing.assert_allclose(scores.sad[k], (alt - ref)[0].sum(axis=0), rtol=1e-4, atol=5e-6)
+
+
+@pytest.mark.parametrize("builder", [models.basenji2_spec, models.basenji2018_spec])
+def test_local_and_full_scoring_agree_in_summed_sad_and_sed(builder, tmp_path):
+    # The local path splices bins recomputed on a slice into a shared reference. Its
+    # summed scores equal two full passes up to float32 rounding of the predictions they
+    # sum: within 1e-6 of the summed prediction per variant and track (measured: about
+    # 1e-7). The reference and edited passes share one batch shape, so unchanged bins
+    # cancel exactly instead of adding rounding noise.
+    model = random_model(builder, seed=5)
+    seqs = write_genome(tmp_path / "g.fa", length=12_000)
+    snvs = some_variants(seqs, n=30, seed=4)
+    results = {
+        method: keyed(
+            score(
+                model,
+                snvs,
+                tmp_path / "g.fa",
+                tmp_path / f"{method}.h5",
+                method=method,
+                shifts=(-1, 0, 1),
+                batch_size=4,
+            )
+        )
+        for method in ("local", "full")
+    }
+    window = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (4, 4096))]
+    summed_prediction = predict.predict(model, window).sum(axis=1).mean()  # per track
+    for local, full in zip(results["local"], results["full"], strict=True):
+        assert np.abs(full.to_numpy()).max() > 1e-4  # the edits change the predictions
+        np.testing.assert_allclose(local.to_numpy(), full.to_numpy(), rtol=0,
+                                   atol=1e-6 * summed_prediction)  # fmt: skip
+
+
+def test_bins_beyond_the_receptive_field_of_an_edit_change_by_exactly_zero(model):
+    # reference and edited passes run at one batch shape, so bins the edit cannot reach
+    # are bitwise equal and add nothing, not rounding noise, to summed scores
+    rng = np.random.default_rng(2)
+    onehot = np.eye(4, dtype="float32")[rng.integers(0, 4, (3, 4096))]
+    position = np.array([100, 300, 200, 150, 50])
+    window = np.array([0, 1, 2, 0, 1])
+    code = (onehot[window, position].argmax(-1) + 1) % 4
+    predictor = interpret.EditPredictor(model, SWAP, shifts=(0,), batch_size=3, method="local")
+    reference, edited = predictor.predict(onehot, window, position, code)
+    reach = models.receptive_field(models.basenji2_spec("smoke", {"human": 3}))
+    far = models.geometry.bin_of(position.max() + reach, 128, 256) + 1  # first bin out of reach
+    assert 0 < far < reference.shape[1]
+    difference = edited - reference[window]
+    assert np.all(difference[:, far:] == 0)
+    assert np.abs(difference[:, :far]).max() > 0
