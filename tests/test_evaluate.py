@@ -9,11 +9,12 @@ from scipy.stats import pearsonr
 from sklearn.metrics import r2_score
 
 from seqreg import evaluate, truth
+from seqreg.project import Track
 
 
 def tracks_table(*specs):
     return [
-        {"id": i, "assay": a, "cell_type": c, "strand": s, "replicate_group": g}
+        Track.from_record({"id": i, "assay": a, "cell_type": c, "strand": s, "replicate_group": g})
         for i, a, c, s, g in specs
     ]
 
@@ -95,7 +96,10 @@ def test_replicate_comparison_pairs_and_paired_test():
     rng = np.random.default_rng(3)
     truth = rng.gamma(2.0, 2.0, (20, 10, 3))
     target = rng.poisson(np.concatenate([truth, truth], axis=2)).astype("float32")
-    tracks = [{"id": f"t{i}", "assay": "DNase", "replicate_group": f"g{i % 3}"} for i in range(6)]
+    tracks = [
+        Track.from_record({"id": f"t{i}", "assay": "DNase", "replicate_group": f"g{i % 3}"})
+        for i in range(6)
+    ]
     assert evaluate.replicate_pairs(tracks) == [(0, 3), (1, 4), (2, 5)]
     # predicting the truth itself beats a noisy replicate
     table, summary = evaluate.replicate_comparison(
@@ -181,7 +185,7 @@ def test_tss_switching_follows_the_ratio_between_tsss():
 def test_truth_targets_pool_the_truth_like_the_store():
     expected = {"t/c1": np.arange(64, dtype="float32")}  # 64 bins of 32 bp
     windows = pd.DataFrame({"chrom": ["c1", "c1"], "start": [0, 512]})
-    planted = truth.truth_targets(expected, [{"id": "t"}, {"id": "u"}], windows,
+    planted = truth.truth_targets(expected, [Track.from_record({"id": "t"}), Track.from_record({"id": "u"})], windows,
                                    seq_length=1024, pool_width=128, crop_bp=256,
                                    bin_size=32)  # fmt: skip
     # window 0 targets cover [256, 768): 32-bp bins 8..23, four summed per 128-bp bin

@@ -159,3 +159,26 @@ def test_quantile_enrichment_by_hand():
     assert table["hits"].tolist() == [0, 1, 0, 1, 2]
     assert table["proportion"].tolist() == [0, 0.5, 0, 0.5, 1.0]
     assert table["enrichment"].iloc[-1] == pytest.approx(1.0 / (0.5 / 3))
+
+
+def test_ld_panel_chains_dosages_ld_scores_and_pruning(tmp_path):
+    dosage, chrom, positions = genotype_panel(n_variants=40, n_samples=60, seed=3)
+    genotype = {0: "0|0", 1: "0|1", 2: "1|1"}
+    lines = ["##fileformat=VCFv4.2", '##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">',
+             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t"
+             + "\t".join(f"s{i}" for i in range(dosage.shape[1]))]  # fmt: skip
+    order = np.lexsort((positions, chrom))
+    for i in order:
+        calls = "\t".join(genotype[int(d)] for d in dosage[i])
+        lines.append(f"{chrom[i]}\t{positions[i]}\tv{i}\tA\tG\t.\tPASS\t.\tGT\t{calls}")
+    (tmp_path / "g.vcf").write_text("\n".join(lines) + "\n")
+    table = pd.DataFrame({"chrom": chrom[order], "pos": positions[order], "ref": "A", "alt": "G"})
+    panel = variants.ld_panel(tmp_path / "g.vcf", table, window=20_000, r2_max=0.3, seed=7)
+    std = variants.standardize(dosage[order])
+    np.testing.assert_allclose(panel.std, std, atol=1e-6)
+    np.testing.assert_allclose(panel.ld_score, variants.ld_scores(std, chrom[order], positions[order], 20_000),
+                               atol=1e-5)  # fmt: skip
+    permutation = np.random.default_rng(7).permutation(len(table))
+    expected = variants.ld_prune(std, chrom[order], positions[order], 20_000, 0.3, permutation)
+    np.testing.assert_array_equal(panel.kept, expected)
+    assert 0 < panel.kept.sum() < len(table) and len(panel.samples) == 60

@@ -9,12 +9,16 @@ import pytest
 
 from seqreg import interpret, io, models, predict, variants
 from seqreg.io import write_fasta
-from seqreg.project import InputFileError
+from seqreg.project import InputFileError, Track
 
 TRACKS = [
-    {"id": "dnase", "assay": "DNase"},
-    {"id": "cage_plus", "assay": "CAGE", "strand": "+", "strand_pair": "cage_minus"},
-    {"id": "cage_minus", "assay": "CAGE", "strand": "-", "strand_pair": "cage_plus"},
+    Track.from_record({"id": "dnase", "assay": "DNase"}),
+    Track.from_record(
+        {"id": "cage_plus", "assay": "CAGE", "strand": "+", "strand_pair": "cage_minus"}
+    ),
+    Track.from_record(
+        {"id": "cage_minus", "assay": "CAGE", "strand": "-", "strand_pair": "cage_plus"}
+    ),
 ]
 SWAP = np.array([0, 2, 1])
 
@@ -361,3 +365,20 @@ def test_bins_beyond_the_receptive_field_of_an_edit_change_by_exactly_zero(model
     difference = edited - reference[window]
     assert np.all(difference[:, far:] == 0)
     assert np.abs(difference[:, :far]).max() > 0
+
+
+def test_gtex_ids_round_trip_and_strand_matched_scores_pick_the_genes_strand():
+    table = pd.DataFrame(
+        {"chrom": ["chr1", "chr2"], "pos": [12, 345], "ref": ["A", "C"], "alt": ["G", "T"]}
+    )
+    ids = io.gtex_variant_ids(table)
+    assert ids.tolist() == ["chr1_12_A_G_b38", "chr2_345_C_T_b38"]
+    chrom, pos, ref, alt = io.parse_gtex_variant_ids(pd.Series(ids))
+    assert chrom.tolist() == ["chr1", "chr2"] and pos.tolist() == [12, 345]
+    assert ref.tolist() == ["A", "C"] and alt.tolist() == ["G", "T"]
+    matrix = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    chosen = variants.strand_matched(matrix, ["gp", "gm", "gp"], {"gp": "+", "gm": "-"},
+                                     {"+": 1, "-": 2})  # fmt: skip
+    assert chosen.tolist() == [2.0, 6.0, 8.0]
+    with pytest.raises(KeyError):
+        variants.strand_matched(matrix, ["gp"], {"gp": "+"}, {"-": 2})

@@ -11,21 +11,23 @@ the bins without moving the targets.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import keras
 import numpy as np
 
+from ..project.manifest import Track
 from ..sequence.encode import one_hot_codes, shift_sequences
 from .windows import SPLITS
 
 
-def strand_swap_order(tracks: list[dict]) -> np.ndarray:
+def strand_swap_order(tracks: Sequence[Track]) -> np.ndarray:
     """Track permutation that swaps each stranded track with its pair (others stay)."""
-    index = {t["id"]: i for i, t in enumerate(tracks)}
+    index = {t.id: i for i, t in enumerate(tracks)}
     order = np.arange(len(tracks))
     for i, track in enumerate(tracks):
-        mate = track.get("strand_pair")
+        mate = track.strand_pair
         if mate and mate in index:
             order[i] = index[mate]
     return order
@@ -71,7 +73,7 @@ class TrainingData(keras.utils.PyDataset):
         self.store = str(store)
         with h5py.File(self.store, "r") as h5:
             splits = h5["split"].asstr()[:]
-            self.tracks = json.loads(h5.attrs["tracks"])
+            self.tracks = [Track.from_record(r) for r in json.loads(h5.attrs["tracks"])]
         self.indices = np.flatnonzero(splits == split)
         if not len(self.indices):
             raise ValueError(f"{store}: the store has no {split!r} windows")

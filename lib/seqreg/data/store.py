@@ -97,9 +97,8 @@ def build_store(
             for handle in handles.values():
                 handle.close()
         store.attrs["spec"] = json.dumps(asdict(spec))
-        store.attrs["tracks"] = (
-            manifest.track_table().drop(columns=["path"]).to_json(orient="records")
-        )
+        # the store's own tracks (those of its genome), in target order
+        store.attrs["tracks"] = json.dumps([t.record() for t in tracks])
         store.attrs["statistics"] = json.dumps(stats | {"target_length": spec.target_length})
         store.attrs["baselines"] = json.dumps(baselines)
     return Path(path)
@@ -164,14 +163,24 @@ def _read_chunk(handle, path, chunk, seq_length: int, resolve_chrom) -> np.ndarr
 
 
 def read_store_info(path: str | Path) -> dict:
-    """Spec, statistics and track table of a store."""
+    """Spec, statistics and tracks of a store.
+
+    Returns
+    -------
+    dict
+        ``spec`` (the :class:`~seqreg.data.WindowSpec` fields), ``statistics`` (window
+        counts, target length) and ``tracks``: the :class:`~seqreg.project.Track` of each
+        target column, in order.
+    """
     import h5py
+
+    from ..project.manifest import Track
 
     with h5py.File(path, "r") as store:
         return {
             "spec": json.loads(store.attrs["spec"]),
             "statistics": json.loads(store.attrs["statistics"]),
-            "tracks": json.loads(store.attrs["tracks"]),
+            "tracks": [Track.from_record(r) for r in json.loads(store.attrs["tracks"])],
         }
 
 

@@ -9,7 +9,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["metrics", "tracks", "baselines", "genes"],
+    submodules=["metrics", "tracks", "baselines", "genes", "ablation"],
     submod_attrs={
         "metrics": ["log2p", "pearson", "r_squared"],
         "tracks": [
@@ -31,5 +31,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "tss_switching",
             "tss_matrix",
         ],
+        "ablation": ["receptive_field_ablation"],
     },
 )

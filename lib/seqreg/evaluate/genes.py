@@ -4,11 +4,13 @@ matrices, gene accuracy, clustering, variability quartiles and TSS switching.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..models.geometry import bin_of, target_bins
+from ..project.manifest import Track
 from .metrics import log2p, pearson
 
 
@@ -54,23 +56,23 @@ def tss_bins(tss, windows, seq_length: int, pool_width: int, crop_bp: int):
     return found.astype({"window": np.int64, "bin": np.int64})
 
 
-def cage_strand_tracks(tracks: list[dict], assay: str = "CAGE") -> dict[str, dict[str, int]]:
+def cage_strand_tracks(tracks: Sequence[Track], assay: str = "CAGE") -> dict[str, dict[str, int]]:
     """``{cell type: {"+": index, "-": index}}`` of stranded CAGE tracks (first replicate).
 
     An unstranded CAGE track serves both strands.
     """
     found: dict[str, dict[str, int]] = {}
     for i, track in enumerate(tracks):
-        if track["assay"] != assay:
+        if track.assay != assay:
             continue
-        strands = found.setdefault(track.get("cell_type") or track["id"], {})
-        strand = track.get("strand") or "."
+        strands = found.setdefault(track.cell_type or track.id, {})
+        strand = track.strand or "."
         for s in ("+", "-") if strand == "." else (strand,):
             strands.setdefault(s, i)
     return found
 
 
-def gene_matrix(values: np.ndarray, hits, tracks: list[dict], assay: str = "CAGE"):
+def gene_matrix(values: np.ndarray, hits, tracks: Sequence[Track], assay: str = "CAGE"):
     """Gene x cell type CAGE: the strand-matched TSS bin, summed over a gene's TSSs.
 
     Parameters
@@ -209,7 +211,7 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
 
 
 def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, hits,
-                  tracks: list[dict], min_distance: int = 500) -> dict[str, Any]:  # fmt: skip
+                  tracks: Sequence[Track], min_distance: int = 500) -> dict[str, Any]:  # fmt: skip
     """Alternative-TSS usage across cell types (Basenji Fig 3 TSS switching).
 
     For genes with two TSSs more than ``min_distance`` bp apart (the two most expressed,
@@ -248,7 +250,7 @@ def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, 
     }
 
 
-def tss_matrix(values: np.ndarray, hits, tracks: list[dict], assay: str = "CAGE"):
+def tss_matrix(values: np.ndarray, hits, tracks: Sequence[Track], assay: str = "CAGE"):
     """TSS x cell type CAGE at each TSS's strand-matched bin, averaged over the windows
     holding it; rows indexed by (gene_id, transcript_id)."""
     import pandas as pd

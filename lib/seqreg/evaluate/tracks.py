@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..project.manifest import Track
 from .metrics import log2p, pearson, r_squared
 
 
@@ -39,7 +40,7 @@ def assay_type(assay: str) -> str:
     return assay
 
 
-def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict]):
+def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: Sequence[Track]):
     """Per-track accuracy over every bin of every window.
 
     Parameters
@@ -64,10 +65,10 @@ def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict
     log_target, log_prediction = log2p(flat_target), log2p(flat_prediction)
     return pd.DataFrame(
         {
-            "track": [t["id"] for t in tracks],
-            "assay": [t["assay"] for t in tracks],
-            "assay_type": [assay_type(t["assay"]) for t in tracks],
-            "cell_type": [t.get("cell_type") for t in tracks],
+            "track": [t.id for t in tracks],
+            "assay": [t.assay for t in tracks],
+            "assay_type": [assay_type(t.assay) for t in tracks],
+            "cell_type": [t.cell_type for t in tracks],
             "pearson_r": pearson(log_target, log_prediction),
             "r2": r_squared(log_target, log_prediction),
             "pearson_r_raw": pearson(flat_target, flat_prediction),
@@ -76,18 +77,18 @@ def track_accuracy(prediction: np.ndarray, target: np.ndarray, tracks: list[dict
 
 
 # -- replicates ------------------------------------------------------------------------------
-def replicate_pairs(tracks: list[dict]) -> list[tuple[int, int]]:
+def replicate_pairs(tracks: Sequence[Track]) -> list[tuple[int, int]]:
     """Index pairs of tracks that share a ``replicate_group`` (each unordered pair once)."""
     groups: dict[str, list[int]] = {}
     for i, track in enumerate(tracks):
-        group = track.get("replicate_group")
+        group = track.replicate_group
         if group:
             groups.setdefault(group, []).append(i)
     return [(a, b) for members in groups.values() for i, a in enumerate(members)
             for b in members[i + 1 :]]  # fmt: skip
 
 
-def replicate_comparison(prediction: np.ndarray, target: np.ndarray, tracks: list[dict]):
+def replicate_comparison(prediction: np.ndarray, target: np.ndarray, tracks: Sequence[Track]):
     """Replicate-vs-replicate and prediction-vs-experiment correlations (Basenji Fig 2D).
 
     For each pair of replicates (a, b): r(a, b) of the experiments, and the mean of
@@ -110,9 +111,9 @@ def replicate_comparison(prediction: np.ndarray, target: np.ndarray, tracks: lis
     for a, b in replicate_pairs(tracks):
         rows.append(
             {
-                "track_a": tracks[a]["id"],
-                "track_b": tracks[b]["id"],
-                "assay": tracks[a]["assay"],
+                "track_a": tracks[a].id,
+                "track_b": tracks[b].id,
+                "assay": tracks[a].assay,
                 "replicate_r": float(pearson(log_target[:, a], log_target[:, b])),
                 "prediction_r": float(
                     np.mean([pearson(log_prediction[:, i], log_target[:, i]) for i in (a, b)])

@@ -38,6 +38,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "DE_NOVO_COLUMNS",
             "GWAS_COLUMNS",
             "parse_gtex_variant_ids",
+            "gtex_variant_ids",
             "read_gtex_eqtl",
             "read_de_novo",
             "read_gwas_set",

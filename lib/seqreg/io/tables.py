@@ -63,6 +63,28 @@ def parse_gtex_variant_ids(variant_ids):
     return parts[0], parts[1].astype(int), parts[2], parts[3]
 
 
+def gtex_variant_ids(variants, build: str = "b38"):
+    """GTEx ids ``chr1_12345_A_G_b38`` of variant rows, the inverse of
+    :func:`parse_gtex_variant_ids`.
+
+    Parameters
+    ----------
+    variants
+        DataFrame with ``chrom``, ``pos`` (1-based), ``ref`` and ``alt``.
+    build
+        The genome build suffix.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(variants),)`` object array of ids.
+    """
+    return (
+        variants["chrom"].astype(str) + "_" + variants["pos"].astype(str) + "_"
+        + variants["ref"] + "_" + variants["alt"] + f"_{build}"
+    ).to_numpy()  # fmt: skip
+
+
 def read_gtex_eqtl(path: str | Path):
     """Read a GTEx v8 single-tissue eQTL table (all pairs or significant pairs, gzipped or not).
 

@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "paths",
         "scales",
         "manifest",
+        "notebook",
         "datasets",
         "downloads",
         "run",
@@ -28,7 +29,14 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "DownloadError",
             "ChecksumMismatchError",
         ],
-        "files": ["atomic_path", "write_text", "write_gzip_text", "write_json"],
+        "files": [
+            "atomic_path",
+            "write_text",
+            "write_gzip_text",
+            "write_json",
+            "replace_dir",
+            "fingerprint",
+        ],
         "paths": ["OUTPUT_KINDS", "project_root", "output_dirs"],
         "scales": ["Scale", "SCALES", "check_scale", "preset"],
         "manifest": [
@@ -44,6 +52,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "load_manifest",
             "resolve_generator",
         ],
+        "notebook": ["Context", "setup"],
         "datasets": [
             "STATE_DIR",
             "stamp_path",

@@ -20,7 +20,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +227,32 @@ class Track(FileEntry):
     soft_clip: float | None = None
     scale: float = 1.0
     sum_stat: str = "sum"
+
+    @classmethod
+    def from_record(cls, record: dict) -> Track:
+        """A track from a table record (a manifest row, or the track table a training store
+        keeps); ``role``, ``format`` and ``path`` default to a bigWig named after the id.
+
+        Raises
+        ------
+        ValueError
+            For a key that is not a track field.
+        """
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(record) - names)
+        if unknown:
+            raise ValueError(f"track {record.get('id')!r}: no track field {unknown[0]!r}")
+        values = {
+            k: v for k, v in record.items() if not (isinstance(v, float) and v != v)
+        }  # NaN: unset
+        values.setdefault("role", "track")
+        values.setdefault("format", "bigwig")
+        values["path"] = Path(values.get("path") or f"{values['id']}.bw")
+        return cls(**values)
+
+    def record(self) -> dict:
+        """The track as a JSON-ready dict (``path`` as a string)."""
+        return {**asdict(self), "path": str(self.path)}
 
 
 @dataclass

@@ -9,8 +9,9 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["recovery"],
+    submodules=["recovery", "variants"],
     submod_attrs={
         "recovery": ["truth_targets", "truth_recovery"],
+        "variants": ["planted_log2fc", "causal_pair_recovery", "planted_site_response"],
     },
 )

@@ -4,13 +4,16 @@ model recovers. These never run on real data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..evaluate.metrics import log2p, pearson
 from ..models.geometry import target_bins
+from ..project.manifest import Track
 
 
-def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_width: int,
+def truth_targets(expected, tracks: Sequence[Track], windows, seq_length: int, pool_width: int,
                   crop_bp: int, bin_size: int) -> np.ndarray:  # fmt: skip
     """Noise-free expected signal of simulated tracks, cut and pooled like the store's targets.
 
@@ -34,7 +37,7 @@ def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_w
     chroms = windows["chrom"].to_numpy()
     for t, track in enumerate(tracks):
         for chrom in np.unique(chroms):
-            key = f"{track['id']}/{chrom}"
+            key = f"{track.id}/{chrom}"
             if key not in expected:
                 continue
             per_base = np.repeat(np.asarray(expected[key], dtype=np.float32), bin_size)
@@ -46,7 +49,7 @@ def truth_targets(expected, tracks: list[dict], windows, seq_length: int, pool_w
 
 
 def truth_recovery(prediction: np.ndarray, target: np.ndarray, truth: np.ndarray,
-                   tracks: list[dict]):  # fmt: skip
+                   tracks: Sequence[Track]):  # fmt: skip
     """Per-track Pearson r with the noise-free truth: of the prediction and of the experiment.
 
     The experiment carries sampling noise; a model that learned the regulatory grammar can
@@ -64,8 +67,8 @@ def truth_recovery(prediction: np.ndarray, target: np.ndarray, truth: np.ndarray
         keep = ~np.isnan(truth_t)
         rows.append(
             {
-                "track": track["id"],
-                "assay": track["assay"],
+                "track": track.id,
+                "assay": track.assay,
                 "prediction_truth_r": float(
                     pearson(log2p(prediction.reshape(-1, n_tracks)[keep, t]), log2p(truth_t[keep]))
                 ),

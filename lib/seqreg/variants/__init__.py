@@ -10,7 +10,13 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
     submodules=["score", "scorefile", "ld", "eqtl"],
     submod_attrs={
-        "score": ["variant_windows", "gene_pairs", "window_sequences", "score_variants"],
+        "score": [
+            "variant_windows",
+            "gene_pairs",
+            "window_sequences",
+            "score_variants",
+            "strand_matched",
+        ],
         "scorefile": ["VariantScores", "read_scores"],
         "ld": [
             "standardize",
@@ -19,6 +25,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "ld_scores",
             "ld_prune",
             "signed_ld_profile",
+            "LDPanel",
+            "ld_panel",
         ],
         "eqtl": [
             "TSS_DISTANCE_EDGES",

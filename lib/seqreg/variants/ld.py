@@ -10,6 +10,7 @@ windows are in the same unit; variants on different chromosomes are never in LD.
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -165,3 +166,59 @@ def signed_ld_profile(std: np.ndarray, chrom, positions, scores: np.ndarray, win
         inside = np.abs(positions[rows][:, None] - positions[near][None, :]) <= window
         out[rows] = (r * inside) @ values[near]
     return out.reshape(np.shape(scores))
+
+
+@dataclass
+class LDPanel:
+    """Standardised genotypes of variants with their LD scores and an LD-pruned subset
+    (from :func:`ld_panel`).
+
+    Attributes
+    ----------
+    std
+        ``(variants, samples)`` standardised dosages (:func:`standardize`).
+    ld_score
+        ``(variants,)`` LD scores within the window.
+    kept
+        ``(variants,)`` bool, the variants kept by pruning.
+    samples
+        Sample names of the genotype file.
+    """
+
+    std: np.ndarray
+    ld_score: np.ndarray
+    kept: np.ndarray
+    samples: list[str]
+
+
+def ld_panel(vcf, variants, window: float, r2_max: float, seed: int = 0) -> LDPanel:
+    """Dosages -> standardised genotypes -> LD scores -> pruning, for the eQTL regression
+    (Basenji 2018, Methods "GTEx eQTL"; the SLDP analysis of Basenji2 reuses it).
+
+    Parameters
+    ----------
+    vcf
+        Genotype VCF (bgzipped and indexed).
+    variants
+        DataFrame of ``chrom``, ``pos``, ``ref``, ``alt``, sorted by position.
+    window
+        LD window in bases (LD scores and pruning).
+    r2_max
+        Pruning keeps variants with r^2 below this to every kept neighbour.
+    seed
+        Seeds the pruning order (random, so no position is favoured).
+
+    Raises
+    ------
+    InputFileError
+        When the VCF cannot be read or has no samples (:func:`seqreg.io.read_dosages`).
+    """
+    from ..io.vcf import read_dosages
+
+    dosage, samples = read_dosages(vcf, variants)
+    std = standardize(dosage)
+    chrom, positions = variants["chrom"].to_numpy(), variants["pos"].to_numpy()
+    ld_score = ld_scores(std, chrom, positions, window)
+    order = np.random.default_rng(seed).permutation(len(variants))
+    kept = ld_prune(std, chrom, positions, window, r2_max, order)
+    return LDPanel(std, ld_score, kept, list(samples))

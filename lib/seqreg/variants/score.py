@@ -8,6 +8,7 @@ SED (SNP expression difference) takes that difference at the bins of a gene's TS
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from ..io.vcf import VARIANT_COLUMNS
 from ..models.geometry import bin_of, crop_of, variant_reach
 from ..project.files import fingerprint
+from ..project.manifest import Track
 from .scorefile import _ScoreFile
 
 
@@ -108,7 +110,7 @@ def _weights_digest(model) -> bytes:
     return h.digest()
 
 
-def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, tracks: list[dict],
+def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, tracks: Sequence[Track],
                    pool_width: int, tss=None, stride: int = 2048, sed_distance: int | None = None,
                    reverse_complement: bool = True, shifts=(0,), batch_size: int = 8,
                    windows_per_chunk: int = 32, method: str = "local", progress: bool = True) -> Path:  # fmt: skip
@@ -137,7 +139,7 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
         ``chrom``, ``pos`` (1-based), ``variant_id``, ``ref``, ``alt`` (as from
         :func:`read_vcf`, REF already checked against ``fasta``).
     tracks
-        The model's output tracks (dicts with ``id``; ``strand_pair`` for stranded ones).
+        The model's output tracks (:class:`~seqreg.project.Track`; ``strand_pair`` for stranded ones).
     pool_width
         Bases per output bin; the output covers the window's centre, cropped equally
         on both sides.
@@ -182,7 +184,7 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     pairs["bin"] = bin_of(pairs["tss"].to_numpy(np.int64) - window_start, pool_width, crop_bp)
     settings = {"seq_length": seq_length, "pool_width": pool_width, "crop_bp": crop_bp, "stride": stride,
                 "sed_distance": sed_distance, "reverse_complement": reverse_complement,
-                "shifts": list(shifts), "tracks": [t["id"] for t in tracks], "fasta": str(fasta)}  # fmt: skip
+                "shifts": list(shifts), "tracks": [t.id for t in tracks], "fasta": str(fasta)}  # fmt: skip
     digest = fingerprint(_weights_digest(model), settings,
                      pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
                      pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
@@ -238,3 +240,34 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
         return writer.finish(settings | {"method": predictor.method})
     finally:
         writer.close()
+
+
+def strand_matched(
+    matrix: np.ndarray, gene_ids, gene_strand, columns: dict[str, int]
+) -> np.ndarray:
+    """Each variant-gene pair's score in the CAGE track on its gene's strand.
+
+    Parameters
+    ----------
+    matrix
+        ``(pairs, tracks)`` scores (SED or SER of :class:`VariantScores`).
+    gene_ids
+        ``(pairs,)`` gene of each pair.
+    gene_strand
+        Mapping gene id -> ``+`` or ``-``.
+    columns
+        ``{"+": track index, "-": track index}`` of one cell type's CAGE tracks
+        (:func:`seqreg.evaluate.cage_strand_tracks`).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(pairs,)`` scores.
+
+    Raises
+    ------
+    KeyError
+        When a gene's strand has no track in ``columns``.
+    """
+    column = np.array([columns[gene_strand[g]] for g in gene_ids], dtype=np.int64)
+    return np.asarray(matrix)[np.arange(len(column)), column]
