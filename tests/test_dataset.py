@@ -252,7 +252,7 @@ def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_ma
     data = TrainingData(path, "train", batch_size=4)
     x, y = data[0]
     x_rc, y_rc = reverse_complement(x, y, data.swap)
-    ids = [t["id"] for t in data.tracks]
+    ids = [t.id for t in data.tracks]
     plus, minus = ids.index("cage_lymphoblastoid_plus"), ids.index("cage_lymphoblastoid_minus")
     dnase = ids.index("dnase_lymphoblastoid")
     with h5py.File(path) as h5, pyfaidx.Fasta(str(smoke_manifest.path_of("genome_fasta"))) as fa:

@@ -16,28 +16,44 @@ from .windows import SPLITS, WindowSpec, _merged
 
 
 # -- the store ---------------------------------------------------------------------------------
-def build_store(
-    manifest,
-    path: str | Path,
-    spec: WindowSpec,
-    windows,
-    genome: str | None = None,
-    chunk_windows: int = 256,
-    progress: bool = True,
-) -> Path:
+def build_store(manifest, path: str | Path, spec: WindowSpec, windows, genome: str | None = None,
+                chunk_windows: int = 256, progress: bool = True) -> Path:  # fmt: skip
     """Write the training store for ``windows`` (with a ``split`` column) of ``manifest``.
 
     HDF5 layout: ``sequences`` (windows x seq_length, uint8 codes A=0 C=1 G=2 T=3 N=4),
     ``targets`` (windows x target_length x tracks, float16), ``chrom``/``start``/``end``/
-    ``split`` per window, attributes ``spec``, ``tracks`` (the track table as JSON records)
-    and ``statistics``. Written to a temporary file that replaces ``path`` when complete.
+    ``split`` per window, attributes ``spec``, ``tracks`` (the store's tracks as JSON
+    records, in target order), ``statistics`` and ``baselines``. Written to a temporary file
+    that replaces ``path`` when complete.
+
+    Parameters
+    ----------
+    manifest
+        The dataset (:class:`~seqreg.project.Manifest`).
+    spec
+        Window length, bins, crop and NaN policy.
+    windows
+        ``chrom``, ``start``, ``end``, ``split`` (from :func:`~seqreg.data.plan_windows`).
+    genome
+        Genome whose tracks become targets (default: the manifest's first).
+    chunk_windows
+        Windows read and written at a time (memory: about ``chunk_windows x seq_length x
+        (1 + 4 x tracks / pool_width)`` bytes).
+
+    Returns
+    -------
+    Path
+        ``path``, complete.
+
+    Raises
+    ------
+    InputFileError
+        When a track's bigWig is missing (nothing is written), a bigWig lacks a window's
+        chromosome, or the FASTA cannot be read.
     """
     import h5py
     import pyfaidx
-    from tqdm.auto import tqdm
 
-    from ..io.bigwig import open_bigwig
-    from ..io.chroms import resolve_chrom
     from ..project.files import atomic_path
 
     genome = genome or next(iter(manifest.genomes))
@@ -52,56 +68,64 @@ def build_store(
     )
     windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
     baselines = track_baselines(tracks, windows, spec)
-    n, n_tracks = len(windows), len(tracks)
+    stats = {"windows": len(windows), "tracks": len(tracks),
+             **{f"windows_{s}": int((windows["split"] == s).sum()) for s in SPLITS}}  # fmt: skip
     fasta = manifest.path_of("genome_fasta", genome)
-    stats = {
-        "windows": n,
-        "tracks": n_tracks,
-        **{f"windows_{s}": int((windows["split"] == s).sum()) for s in SPLITS},
-    }
     with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as store, \
             pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=True) as fa:  # fmt: skip
-        seq_ds = store.create_dataset("sequences", (n, spec.seq_length), dtype="uint8",
-                                      chunks=(min(n, 64), spec.seq_length), compression="lzf")  # fmt: skip
-        tgt_ds = store.create_dataset("targets", (n, spec.target_length, n_tracks), dtype="float16",
-                                      chunks=(min(n, 64), spec.target_length, n_tracks), compression="lzf")  # fmt: skip
-        string = h5py.string_dtype()
-        store.create_dataset("chrom", data=windows["chrom"].to_numpy(dtype=object), dtype=string)
-        store.create_dataset("start", data=windows["start"].to_numpy(np.int64))
-        store.create_dataset("end", data=windows["end"].to_numpy(np.int64))
-        store.create_dataset("split", data=windows["split"].to_numpy(dtype=object), dtype=string)
-        handles = {t.id: open_bigwig(t.local_path) for t in tracks}
-        try:
-            chunks = range(0, n, chunk_windows)
-            for lo in tqdm(chunks, desc="store", unit="chunk", disable=not progress):
-                chunk = windows.iloc[lo : lo + chunk_windows]
-                seq_ds[lo : lo + len(chunk)] = _sequences(fa, chunk, spec.seq_length)
-                block = np.empty((len(chunk), spec.target_length, n_tracks), dtype=np.float16)
-                masked = _mask_matrix(chunk, merged_mask, spec.seq_length)
-                for k, track in enumerate(tracks):
-                    values = _read_chunk(
-                        handles[track.id], track.local_path, chunk, spec.seq_length, resolve_chrom
-                    )
-                    block[:, :, k] = transform_targets(
-                        values,
-                        spec,
-                        track.sum_stat,
-                        track.scale,
-                        track.soft_clip,
-                        track.clip,
-                        baselines[track.id],
-                        masked,
-                    )
-                tgt_ds[lo : lo + len(chunk)] = block
-        finally:
-            for handle in handles.values():
-                handle.close()
+        _write_window_table(store, windows)
+        _write_store_arrays(
+            store, fa, windows, tracks, spec, merged_mask, baselines, chunk_windows, progress
+        )
         store.attrs["spec"] = json.dumps(asdict(spec))
-        # the store's own tracks (those of its genome), in target order
         store.attrs["tracks"] = json.dumps([t.record() for t in tracks])
         store.attrs["statistics"] = json.dumps(stats | {"target_length": spec.target_length})
         store.attrs["baselines"] = json.dumps(baselines)
     return Path(path)
+
+
+def _write_window_table(store, windows) -> None:
+    import h5py
+
+    string = h5py.string_dtype()
+    store.create_dataset("chrom", data=windows["chrom"].to_numpy(dtype=object), dtype=string)
+    store.create_dataset("start", data=windows["start"].to_numpy(np.int64))
+    store.create_dataset("end", data=windows["end"].to_numpy(np.int64))
+    store.create_dataset("split", data=windows["split"].to_numpy(dtype=object), dtype=string)
+
+
+def _write_store_arrays(store, fa, windows, tracks, spec: WindowSpec, merged_mask, baselines,
+                        chunk_windows: int, progress: bool) -> None:  # fmt: skip
+    """Sequences and transformed targets, chunk by chunk, into ``store``."""
+    from tqdm.auto import tqdm
+
+    from ..io.bigwig import open_bigwig
+    from ..io.chroms import resolve_chrom
+
+    n, n_tracks = len(windows), len(tracks)
+    seq_ds = store.create_dataset("sequences", (n, spec.seq_length), dtype="uint8",
+                                  chunks=(min(n, 64), spec.seq_length), compression="lzf")  # fmt: skip
+    tgt_ds = store.create_dataset("targets", (n, spec.target_length, n_tracks), dtype="float16",
+                                  chunks=(min(n, 64), spec.target_length, n_tracks), compression="lzf")  # fmt: skip
+    handles = {t.id: open_bigwig(t.local_path) for t in tracks}
+    try:
+        for lo in tqdm(
+            range(0, n, chunk_windows), desc="store", unit="chunk", disable=not progress
+        ):
+            chunk = windows.iloc[lo : lo + chunk_windows]
+            seq_ds[lo : lo + len(chunk)] = _sequences(fa, chunk, spec.seq_length)
+            block = np.empty((len(chunk), spec.target_length, n_tracks), dtype=np.float16)
+            masked = _mask_matrix(chunk, merged_mask, spec.seq_length)
+            for k, track in enumerate(tracks):
+                values = _read_chunk(
+                    handles[track.id], track.local_path, chunk, spec.seq_length, resolve_chrom
+                )
+                block[:, :, k] = transform_targets(values, spec, track.sum_stat, track.scale, track.soft_clip,
+                                                   track.clip, baselines[track.id], masked)  # fmt: skip
+            tgt_ds[lo : lo + len(chunk)] = block
+    finally:
+        for handle in handles.values():
+            handle.close()
 
 
 def _mask_regions(manifest, genome: str):

@@ -29,7 +29,7 @@ walks through it with a figure of one locus.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,13 +52,30 @@ ANNOTATED_CELL_TYPE = "lymphoblastoid"
 N_DECOY_TFS = 30
 
 
+@dataclass
+class _Planted:
+    """The planted regulatory model of one synthetic genome."""
+
+    chromosomes: list
+    motifs: dict
+    genes: list
+    elements: pd.DataFrame
+    sites: pd.DataFrame
+    params: grammar.GrammarParams
+    cell_types: dict[str, str]
+    tf_act: pd.DataFrame
+    activity: pd.DataFrame
+    basal: pd.Series
+    expression: pd.DataFrame
+    links: pd.DataFrame
+
+
 def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = True) -> None:
     """Write the synthetic dataset ``manifest`` describes into ``out_dir`` (its root).
 
-    Deterministic: the same manifest, seed and scale give byte-identical files.
+    Deterministic: the same manifest, seed and scale give byte-identical files (one random
+    generator, drawn from in a fixed order: genome, grammar, annotation, tracks, variants).
     """
-    from tqdm.auto import tqdm
-
     out_dir = Path(out_dir)
 
     def target(file_id: str) -> Path:
@@ -66,9 +83,21 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
 
     layout = preset("synthetic", manifest.scale)
     rng = np.random.default_rng([manifest.seed, SCALES.index(manifest.scale)])
+    planted = _plant(manifest, layout, rng)
+    sizes, artifacts, annotated = _write_genome_files(manifest, target, planted, rng)
+    tracks_truth = _write_tracks(
+        manifest, out_dir, planted, sizes, artifacts, annotated, rng, progress
+    )
+    _write_variant_data(manifest, target, planted.chromosomes, planted.genes, planted.elements,
+                        planted.sites, planted.activity, planted.tf_act, planted.basal,
+                        planted.motifs, planted.params, sizes, rng)  # fmt: skip
+    _write_truth(manifest, target, planted, sizes, annotated, tracks_truth)
+
+
+def _plant(manifest: Manifest, layout: dict, rng) -> _Planted:
+    """Chromosomes, genes, elements with binding sites, TF and element activity, expression."""
     cell_types = {t.cell_type: t.tissue for t in manifest.tracks}
     tissues = sorted(set(cell_types.values()))
-
     chromosomes = build_chromosomes(layout["chromosomes"], rng)
     motifs = grammar.load_motifs()
     genes = place_genes(chromosomes, tissues, rng, spacing=layout["gene_spacing"])
@@ -81,8 +110,14 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     activity = grammar.element_activity(elements, sites, tf_act, params)
     basal = pd.Series({g.gene_id: float(rng.lognormal(0.0, 0.6) * 20.0) for g in genes})
     expression, links = grammar.transcript_expression(elements, activity, basal, params)
+    return _Planted(chromosomes, motifs, genes, elements, sites, params, cell_types, tf_act,
+                    activity, basal, expression, links)  # fmt: skip
 
-    # -- genome and annotation files ------------------------------------------------------
+
+def _write_genome_files(manifest: Manifest, target, planted: _Planted, rng):
+    """FASTA, sizes, gap/blacklist/unmappable BEDs, GTF, TSSs, TF expression, track table and
+    annotation BEDs; returns chromosome sizes, artefact regions and the annotated cell type."""
+    chromosomes, elements, activity = planted.chromosomes, planted.elements, planted.activity
     sizes = {c.name: c.length for c in chromosomes}
     write_fasta(target("genome_fasta"), {c.name: c.seq.tobytes() for c in chromosomes})
     write_chrom_sizes(target("chrom_sizes"), sizes)
@@ -90,26 +125,20 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     artifacts = _artifact_regions(chromosomes, rng)
     write_bed(target("blacklist"), sorted(artifacts))
     unmappable = sorted(
-        [
-            (c.name, s, e, "segmental_duplication")
-            for c in chromosomes
-            for s, e, *_ in c.duplications
-        ]
+        [(c.name, s, e, "segmental_duplication") for c in chromosomes for s, e, *_ in c.duplications]
         + [(c.name, s, e, "satellite") for c in chromosomes for s, e in c.satellites]
-        + [
-            (c.name, s, e, f"simple_repeat_{u}")
-            for c in chromosomes
-            for s, e, u in c.simple_repeats
-            if e - s >= 100
-        ]
-    )
+        + [(c.name, s, e, f"simple_repeat_{u}") for c in chromosomes for s, e, u in c.simple_repeats
+           if e - s >= 100]
+    )  # fmt: skip
     write_bed(target("unmappable"), unmappable)
-    write_text(target("gene_annotation"), "".join(gtf_lines(genes)))
-    write_bed(target("tss"), sorted(tss_rows(genes)))
+    write_text(target("gene_annotation"), "".join(gtf_lines(planted.genes)))
+    write_bed(target("tss"), sorted(tss_rows(planted.genes)))
     write_text(
-        target("tf_expression"), _tf_expression(tf_act, rng).to_csv(sep="\t", float_format="%.4f")
+        target("tf_expression"),
+        _tf_expression(planted.tf_act, rng).to_csv(sep="\t", float_format="%.4f"),
     )
     write_text(target("track_table"), _track_table(manifest).to_csv(sep="\t", index=False))
+    cell_types = planted.cell_types
     annotated = ANNOTATED_CELL_TYPE if ANNOTATED_CELL_TYPE in cell_types else next(iter(cell_types))
     for kind, file_id in (("promoter", "annotation_promoters"), ("enhancer", "annotation_enhancers"),
                           ("ctcf", "annotation_ctcf")):  # fmt: skip
@@ -117,33 +146,40 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
         write_bed(
             target(file_id), chosen[["chrom", "start", "end", "element_id"]].itertuples(index=False)
         )
+    return sizes, artifacts, annotated
 
-    # -- tracks ---------------------------------------------------------------------------
-    contexts = _contexts(chromosomes, elements, sites, genes, artifacts)
-    read_source_track = f"dnase_{annotated}"
-    read_source: dict[str, np.ndarray] = {}
+
+def _write_tracks(manifest: Manifest, out_dir: Path, planted: _Planted, sizes, artifacts,
+                  annotated: str, rng, progress: bool) -> dict:  # fmt: skip
+    """One bigWig per manifest track; returns the truth they need (expected signal, read
+    source, NaN and zero fractions, per-track parameters)."""
+    from tqdm.auto import tqdm
+
+    contexts = _contexts(
+        planted.chromosomes, planted.elements, planted.sites, planted.genes, artifacts
+    )
+    truth: dict = {"read_source_track": f"dnase_{annotated}", "read_source": {}, "expected": {},
+                   "nan": {}, "zero": {}, "params": {}}  # fmt: skip
     replicate_index: dict[str, int] = {}
-    expected_store: dict[str, np.ndarray] = {}
-    truth_nan: dict[str, dict[str, float]] = {}
-    truth_zero: dict[str, dict[str, float]] = {}
-    track_params = {}
     for k, track in enumerate(tqdm(manifest.tracks, desc="synthetic tracks", disable=not progress)):
         model, _ = signal.assay_model(track.assay)
         replicate = replicate_index.get(track.replicate_group, 0)
         replicate_index[track.replicate_group] = replicate + 1
         depth = float(rng.uniform(0.7, 1.3))
         gc_curve = (float(rng.uniform(1.0, 3.0)), float(rng.uniform(5.0, 15.0)))
-        keys = expression.index if model.family == "cage" else elements["element_id"]
+        keys = (
+            planted.expression.index if model.family == "cage" else planted.elements["element_id"]
+        )
         variation = dict(
             zip(keys, rng.lognormal(0.0, model.replicate_sd, size=len(keys)), strict=True)
         )
         missing_stretches = 1 + k % 2 if k % 3 == 0 else 0
-        values, truth_nan[track.id], truth_zero[track.id] = {}, {}, {}
+        values, truth["nan"][track.id], truth["zero"][track.id] = {}, {}, {}
         for ctx in contexts:
-            args = (ctx, track.assay, track.strand, track.cell_type, activity, expression, tf_act)
-            expected = signal.apply_biases(
-                signal.expected_signal(*args), ctx, track.assay, depth, gc_curve
-            )
+            args = (ctx, track.assay, track.strand, track.cell_type, planted.activity,
+                    planted.expression, planted.tf_act)  # fmt: skip
+            biology = signal.expected_signal(*args)  # noise-free, before technical biases
+            expected = signal.apply_biases(biology, ctx, track.assay, depth, gc_curve)
             observed = signal.apply_biases(
                 signal.expected_signal(*args, variation=variation),
                 ctx,
@@ -151,12 +187,11 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
                 depth,
                 gc_curve,
             )
-            if track.id == read_source_track:
-                biology = signal.expected_signal(*args)
-                read_source[f"origin/{ctx.name}"] = signal.read_origin(
+            if track.id == truth["read_source_track"]:
+                truth["read_source"][f"origin/{ctx.name}"] = signal.read_origin(
                     biology, ctx, track.assay, depth, gc_curve
                 )
-                read_source[f"truth/{ctx.name}"] = (biology * depth).astype(np.float32)
+                truth["read_source"][f"truth/{ctx.name}"] = (biology * depth).astype(np.float32)
             counts = signal.add_noise(observed, model.dispersion, rng)
             counts[ctx.gap_bins] = np.nan
             for _ in range(missing_stretches):
@@ -164,39 +199,45 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
                 start = int(rng.integers(0, ctx.n_bins - size))
                 counts[start : start + size] = np.nan
             values[ctx.name] = counts
-            expected_store[f"{track.id}/{ctx.name}"] = expected.astype(np.float32)
-            truth_nan[track.id][ctx.name], truth_zero[track.id][ctx.name] = _binned_fractions(
+            truth["expected"][f"{track.id}/{ctx.name}"] = expected.astype(np.float32)
+            truth["nan"][track.id][ctx.name], truth["zero"][track.id][ctx.name] = _binned_fractions(
                 counts, ctx.length
             )
         write_bigwig(out_dir / track.local_path.relative_to(manifest.root), sizes, values, BIN_SIZE)
-        track_params[track.id] = {"replicate": replicate, "depth": depth, "gc_curve": gc_curve,
-                                  "missing_stretches": missing_stretches}  # fmt: skip
+        truth["params"][track.id] = {"replicate": replicate, "depth": depth, "gc_curve": gc_curve,
+                                     "missing_stretches": missing_stretches}  # fmt: skip
+    return truth
 
-    _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,
-                        motifs, params, sizes, rng)  # fmt: skip
 
-    # -- truth ----------------------------------------------------------------------------------
-    n_bases = {c.name: int((c.seq == ord("N")).sum()) for c in chromosomes}
+def _write_truth(manifest: Manifest, target, planted: _Planted, sizes, annotated: str,
+                 tracks_truth: dict) -> None:  # fmt: skip
+    """The planted truth under ``truth/`` (read only by recovery checks)."""
+    elements = planted.elements
+    n_bases = {c.name: int((c.seq == ord("N")).sum()) for c in planted.chromosomes}
     write_json(target("truth_summary"), {
         "description": "planted truth of the synthetic dataset (read only in recovery checks)",
         "seed": manifest.seed, "scale": manifest.scale, "bin_size": BIN_SIZE,
         "n_fraction": {c: n_bases[c] / sizes[c] for c in sizes},
-        "track_nan_fraction": truth_nan, "track_zero_fraction": truth_zero,
-        "n_genes": len(genes), "n_transcripts": len(expression),
-        "n_elements": elements["kind"].value_counts().to_dict(), "n_sites": len(sites),
+        "track_nan_fraction": tracks_truth["nan"], "track_zero_fraction": tracks_truth["zero"],
+        "n_genes": len(planted.genes), "n_transcripts": len(planted.expression),
+        "n_elements": elements["kind"].value_counts().to_dict(), "n_sites": len(planted.sites),
         "annotated_cell_type": annotated,
     })  # fmt: skip
     write_text(target("truth_elements"), elements.to_csv(sep="\t", index=False))
-    write_text(target("truth_sites"), sites.to_csv(sep="\t", index=False, float_format="%.5f"))
-    write_text(target("truth_activity"), activity.to_csv(sep="\t", float_format="%.6g"))
-    write_text(target("truth_tf_activity"), tf_act.to_csv(sep="\t", float_format="%.6g"))
-    write_text(target("truth_expression"), expression.to_csv(sep="\t", float_format="%.6g"))
-    write_text(target("truth_links"), links.to_csv(sep="\t", index=False, float_format="%.6g"))
-    params_dict = asdict(params) | {
-        "basal_expression": basal.round(6).to_dict(),
-        "motifs": {tf: m.matrix_id for tf, m in motifs.items()},
-        "tracks": track_params,
-        "cell_types": cell_types,
+    write_text(
+        target("truth_sites"), planted.sites.to_csv(sep="\t", index=False, float_format="%.5f")
+    )
+    write_text(target("truth_activity"), planted.activity.to_csv(sep="\t", float_format="%.6g"))
+    write_text(target("truth_tf_activity"), planted.tf_act.to_csv(sep="\t", float_format="%.6g"))
+    write_text(target("truth_expression"), planted.expression.to_csv(sep="\t", float_format="%.6g"))
+    write_text(
+        target("truth_links"), planted.links.to_csv(sep="\t", index=False, float_format="%.6g")
+    )
+    params_dict = asdict(planted.params) | {
+        "basal_expression": planted.basal.round(6).to_dict(),
+        "motifs": {tf: m.matrix_id for tf, m in planted.motifs.items()},
+        "tracks": tracks_truth["params"],
+        "cell_types": planted.cell_types,
         "assays": {name: asdict(model) for name, model in signal.ASSAYS.items()},
     }
     write_text(
@@ -204,11 +245,10 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
         json.dumps(params_dict, indent=1, sort_keys=True, default=list) + "\n",
     )
     with atomic_path(target("truth_expected")) as tmp, open(tmp, "wb") as handle:
-        np.savez(handle, **expected_store)
+        np.savez(handle, **tracks_truth["expected"])
     with atomic_path(target("truth_read_source")) as tmp, open(tmp, "wb") as handle:
-        np.savez(
-            handle, track=np.array(read_source_track), bin_size=np.array(BIN_SIZE), **read_source
-        )
+        np.savez(handle, track=np.array(tracks_truth["read_source_track"]),
+                 bin_size=np.array(BIN_SIZE), **tracks_truth["read_source"])  # fmt: skip
 
 
 def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, activity, tf_act, basal,

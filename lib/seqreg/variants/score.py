@@ -148,6 +148,18 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     sed_distance
         Largest variant-TSS distance scored; default (and maximum) the distance every
         variant's window still predicts on both sides.
+
+    Returns
+    -------
+    Path
+        ``out_path``, complete.
+
+    Raises
+    ------
+    ValueError
+        When the model's track count differs from ``tracks``, its bins do not fit its
+        window evenly, ``stride`` or ``sed_distance`` exceeds what a window predicts, or
+        ``variants`` lacks a column.
     """
     import pandas as pd
     import pysam
@@ -156,41 +168,20 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     from ..data.loader import strand_swap_order
     from ..interpret.edits import EditPredictor
 
-    out_path = Path(out_path)
-    seq_length = int(model.inputs[0].shape[1])
-    bins, n_tracks = (int(d) for d in model.outputs[0].shape[1:])
-    if n_tracks != len(tracks):
-        raise ValueError(f"the model predicts {n_tracks} tracks but {len(tracks)} were described")
-    crop_bp = crop_of(seq_length, bins, pool_width)
-    reach = variant_reach(seq_length, crop_bp, stride)
-    if reach <= 0:
-        raise ValueError(
-            f"stride {stride} is too large for the predicted span of {bins * pool_width} bp"
-        )
-    sed_distance = reach if sed_distance is None else int(sed_distance)
-    if sed_distance > reach:
-        raise ValueError(
-            f"sed_distance {sed_distance} exceeds what every window predicts ({reach} bp)"
-        )
-    missing = [c for c in VARIANT_COLUMNS if c not in variants.columns]
-    if missing:
-        raise ValueError(f"variants lack the column(s) {missing}")
-    variants = variants.sort_values(["chrom", "pos"], kind="stable").reset_index(drop=True)
-    windows, window_of = variant_windows(variants, seq_length, stride)
-    variants = variants.assign(window=window_of)
-    pairs = gene_pairs(variants, tss, sed_distance) if tss is not None else gene_pairs(
-        variants, pd.DataFrame({"chrom": [], "position": [], "strand": [], "gene_id": []}), 0)  # fmt: skip
-    window_start = windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]]
-    pairs["bin"] = bin_of(pairs["tss"].to_numpy(np.int64) - window_start, pool_width, crop_bp)
+    seq_length, crop_bp, sed_distance = _scoring_geometry(
+        model, tracks, pool_width, stride, sed_distance
+    )
+    variants, windows, pairs = _plan_scoring(variants, tss, seq_length, stride, sed_distance,
+                                             pool_width, crop_bp)  # fmt: skip
     settings = {"seq_length": seq_length, "pool_width": pool_width, "crop_bp": crop_bp, "stride": stride,
                 "sed_distance": sed_distance, "reverse_complement": reverse_complement,
                 "shifts": list(shifts), "tracks": [t.id for t in tracks], "fasta": str(fasta)}  # fmt: skip
     digest = fingerprint(_weights_digest(model), settings,
-                     pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
-                     pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
+                         pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
+                         pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
     predictor = EditPredictor(model, strand_swap_order(tracks), reverse_complement=reverse_complement,
                               shifts=shifts, batch_size=batch_size, method=method)  # fmt: skip
-    writer = _ScoreFile(out_path, digest, n_tracks)
+    writer = _ScoreFile(Path(out_path), digest, len(tracks))
     code_of = {b: i for i, b in enumerate("ACGT")}
     try:
         first = writer.windows_done
@@ -208,38 +199,126 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
                 reference, edited = predictor.predict(
                     onehot, chunk["window"].to_numpy() - lo, position, code
                 )
+                # sums of many bins in double precision
                 ref_of = reference[chunk["window"].to_numpy() - lo].astype(np.float64)
-                edited = edited.astype(np.float64)  # sums of many bins in double precision
-                total_alt, total_ref = edited.sum(axis=1), ref_of.sum(axis=1)
-                scores = {"sad": (edited - ref_of).sum(axis=1),
-                          "sar": np.log2(total_alt + 1) - np.log2(total_ref + 1)}  # fmt: skip
-                chunk_pairs = pairs[pairs["variant"].isin(chunk.index)]
-                local = chunk.index.get_indexer(chunk_pairs["variant"])
-                alt_tss = edited[local, chunk_pairs["bin"].to_numpy()]
-                ref_tss = ref_of[local, chunk_pairs["bin"].to_numpy()]
-                keys = chunk_pairs[["variant", "gene_id"]].to_numpy()
-                groups = (
-                    pd.MultiIndex.from_arrays(keys.T).factorize()[0]
-                    if len(keys)
-                    else np.zeros(0, int)
-                )
-                n_groups = int(groups.max()) + 1 if len(groups) else 0
-                alt_gene = np.zeros((n_groups, n_tracks))
-                ref_gene = np.zeros((n_groups, n_tracks))
-                np.add.at(alt_gene, groups, alt_tss)
-                np.add.at(ref_gene, groups, ref_tss)
-                gene_rows = (chunk_pairs.assign(group=groups, abs_distance=chunk_pairs["tss_distance"].abs())
-                             .sort_values("abs_distance").groupby("group", sort=True)
-                             .agg(variant=("variant", "first"), gene_id=("gene_id", "first"),
-                                  tss_distance=("tss_distance", "first"), n_tss=("tss", "size")))  # fmt: skip
-                pair_scores = {"sed": alt_gene - ref_gene,
-                               "ser": np.log2(alt_gene + 1) - np.log2(ref_gene + 1)}  # fmt: skip
-                writer.append(chunk, scores, gene_rows, pair_scores, hi)
+                edited = edited.astype(np.float64)
+                gene_rows, pair_scores = gene_scores(chunk, pairs, ref_of, edited)
+                writer.append(chunk, window_scores(ref_of, edited), gene_rows, pair_scores, hi)
                 bar.update(hi - lo)
         bar.close()
         return writer.finish(settings | {"method": predictor.method})
     finally:
         writer.close()
+
+
+def _scoring_geometry(model, tracks, pool_width: int, stride: int,
+                      sed_distance: int | None) -> tuple[int, int, int]:  # fmt: skip
+    """``(seq_length, crop_bp, sed_distance)`` of a model's windows, checked."""
+    seq_length = int(model.inputs[0].shape[1])
+    bins, n_tracks = (int(d) for d in model.outputs[0].shape[1:])
+    if n_tracks != len(tracks):
+        raise ValueError(f"the model predicts {n_tracks} tracks but {len(tracks)} were described")
+    crop_bp = crop_of(seq_length, bins, pool_width)
+    reach = variant_reach(seq_length, crop_bp, stride)
+    if reach <= 0:
+        raise ValueError(
+            f"stride {stride} is too large for the predicted span of {bins * pool_width} bp"
+        )
+    sed_distance = reach if sed_distance is None else int(sed_distance)
+    if sed_distance > reach:
+        raise ValueError(
+            f"sed_distance {sed_distance} exceeds what every window predicts ({reach} bp)"
+        )
+    return seq_length, crop_bp, sed_distance
+
+
+def _plan_scoring(variants, tss, seq_length: int, stride: int, sed_distance: int, pool_width: int,
+                  crop_bp: int):  # fmt: skip
+    """Variants sorted and assigned to windows, the windows, and the variant-TSS pairs with
+    the target bin of each TSS."""
+    import pandas as pd
+
+    missing = [c for c in VARIANT_COLUMNS if c not in variants.columns]
+    if missing:
+        raise ValueError(f"variants lack the column(s) {missing}")
+    variants = variants.sort_values(["chrom", "pos"], kind="stable").reset_index(drop=True)
+    windows, window_of = variant_windows(variants, seq_length, stride)
+    variants = variants.assign(window=window_of)
+    if tss is None:
+        tss, sed_distance = (
+            pd.DataFrame({"chrom": [], "position": [], "strand": [], "gene_id": []}),
+            0,
+        )
+    pairs = gene_pairs(variants, tss, sed_distance)
+    window_start = windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]]
+    pairs["bin"] = bin_of(pairs["tss"].to_numpy(np.int64) - window_start, pool_width, crop_bp)
+    return variants, windows, pairs
+
+
+def window_scores(reference: np.ndarray, edited: np.ndarray) -> dict[str, np.ndarray]:
+    """SAD and SAR of edits from their predictions (Basenji 2018, Methods "SNP scores").
+
+    Parameters
+    ----------
+    reference, edited
+        ``(variants, bins, tracks)`` predictions of each variant's window with the reference
+        and with the alternative allele.
+
+    Returns
+    -------
+    dict
+        ``sad``: sum over bins of ``edited - reference``; ``sar``: ``log2(sum edited + 1) -
+        log2(sum reference + 1)``; each ``(variants, tracks)``.
+    """
+    total_alt, total_ref = edited.sum(axis=1), reference.sum(axis=1)
+    return {
+        "sad": (edited - reference).sum(axis=1),
+        "sar": np.log2(total_alt + 1) - np.log2(total_ref + 1),
+    }
+
+
+def gene_scores(chunk, pairs, reference: np.ndarray, edited: np.ndarray):
+    """SED and SER of the variant-gene pairs of ``chunk`` (Basenji 2018, Fig 5).
+
+    Parameters
+    ----------
+    chunk
+        Variant rows (index: variant number) whose predictions are given.
+    pairs
+        Variant-TSS pairs (``variant``, ``gene_id``, ``tss``, ``tss_distance``, ``bin``), one
+        row per TSS.
+    reference, edited
+        ``(len(chunk), bins, tracks)`` predictions, rows in ``chunk`` order.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        One row per (variant, gene): ``variant``, ``gene_id``, ``tss_distance`` (of the
+        nearest TSS), ``n_tss``; and ``sed`` (the difference at the gene's TSS bins summed
+        over its TSSs) and ``ser`` (log2 ratio of those sums), each ``(genes, tracks)``.
+    """
+    import pandas as pd
+
+    n_tracks = reference.shape[2]
+    chunk_pairs = pairs[pairs["variant"].isin(chunk.index)]
+    local = chunk.index.get_indexer(chunk_pairs["variant"])
+    alt_tss = edited[local, chunk_pairs["bin"].to_numpy()]
+    ref_tss = reference[local, chunk_pairs["bin"].to_numpy()]
+    keys = chunk_pairs[["variant", "gene_id"]].to_numpy()
+    groups = pd.MultiIndex.from_arrays(keys.T).factorize()[0] if len(keys) else np.zeros(0, int)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    alt_gene = np.zeros((n_groups, n_tracks))
+    ref_gene = np.zeros((n_groups, n_tracks))
+    np.add.at(alt_gene, groups, alt_tss)
+    np.add.at(ref_gene, groups, ref_tss)
+    gene_rows = (chunk_pairs.assign(group=groups, abs_distance=chunk_pairs["tss_distance"].abs())
+                 .sort_values("abs_distance").groupby("group", sort=True)
+                 .agg(variant=("variant", "first"), gene_id=("gene_id", "first"),
+                      tss_distance=("tss_distance", "first"), n_tss=("tss", "size")))  # fmt: skip
+    return gene_rows, {
+        "sed": alt_gene - ref_gene,
+        "ser": np.log2(alt_gene + 1) - np.log2(ref_gene + 1),
+    }
 
 
 def strand_matched(
