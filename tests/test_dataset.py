@@ -140,7 +140,7 @@ def test_store_holds_sequences_targets_and_metadata(smoke_store, smoke_manifest)
         values = read_values(track.local_path, chrom, start, end)[None, :]
         baseline = __import__("json").loads(h5.attrs["baselines"])[track.id]
         masked = data.store._mask_matrix(pd.DataFrame({"chrom": [chrom], "start": [start]}),
-                                      data.windows._merged(data.store._mask_regions(smoke_manifest, "human")), spec.seq_length)  # fmt: skip
+                                      data.merged_intervals(data.store._mask_regions(smoke_manifest, "human")), spec.seq_length)  # fmt: skip
         expected = transform_targets(
             values, spec, track.sum_stat, track.scale, track.soft_clip, track.clip, baseline, masked
         )

@@ -17,6 +17,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "WindowSpec",
             "contigs",
             "tile_windows",
+            "merged_intervals",
             "covered_fraction",
             "assign_splits",
             "overlapping_pairs_across_splits",

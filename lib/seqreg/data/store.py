@@ -12,7 +12,7 @@ import numpy as np
 
 from ..project.errors import InputFileError
 from .targets import transform_targets
-from .windows import SPLITS, WindowSpec, _merged
+from .windows import SPLITS, WindowSpec, merged_intervals
 
 
 # -- the store ---------------------------------------------------------------------------------
@@ -64,7 +64,9 @@ def build_store(manifest, path: str | Path, spec: WindowSpec, windows, genome: s
                              f"({len(missing)} missing); nothing was written")  # fmt: skip
     masked_regions = _mask_regions(manifest, genome)
     merged_mask = (
-        _merged(masked_regions) if masked_regions is not None and len(masked_regions) else {}
+        merged_intervals(masked_regions)
+        if masked_regions is not None and len(masked_regions)
+        else {}
     )
     windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
     baselines = track_baselines(tracks, windows, spec)
@@ -148,7 +150,7 @@ def _mask_matrix(chunk, merged, seq_length: int) -> np.ndarray | None:
     for row, (chrom, start) in enumerate(zip(chunk["chrom"], chunk["start"], strict=True)):
         if chrom not in merged:
             continue
-        starts, ends, _ = merged[chrom]
+        starts, ends = merged[chrom]
         k = np.searchsorted(ends, start, side="right")
         while k < len(starts) and starts[k] < start + seq_length:
             mask[row, max(starts[k] - start, 0) : min(ends[k] - start, seq_length)] = True
@@ -243,7 +245,7 @@ def read_window_targets(
     from ..io.chroms import resolve_chrom
 
     regions = _mask_regions(manifest, track.genome)
-    merged = _merged(regions) if regions is not None and len(regions) else {}
+    merged = merged_intervals(regions) if regions is not None and len(regions) else {}
     handle = open_bigwig(track.local_path)
     try:
         values = _read_chunk(

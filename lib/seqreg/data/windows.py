@@ -18,6 +18,8 @@ as windows and tracks grow; the store (HDF5) appears at its path only when compl
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -100,49 +102,67 @@ def tile_windows(contig_table, seq_length: int, stride: int):
     return windows.astype({"start": np.int64, "end": np.int64})
 
 
-def _merged(regions) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per chromosome: merged starts, ends and the covered length before each interval."""
-    merged = {}
-    for chrom, group in regions.groupby("chrom", sort=False):
-        intervals = sorted(zip(group["start"], group["end"], strict=True))
-        starts, ends = [], []
-        for s, e in intervals:
-            if starts and s <= ends[-1]:
-                ends[-1] = max(ends[-1], e)
-            else:
-                starts.append(s)
-                ends.append(e)
-        starts, ends = np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64)
-        before = np.concatenate([[0], np.cumsum(ends - starts)[:-1]])
-        merged[chrom] = (starts, ends, before)
-    return merged
+@contextlib.contextmanager
+def _quiet_pandas_deprecations():
+    """bioframe 0.8 calls pandas APIs that pandas 3 deprecates; the results are unaffected."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield
 
 
-def _covered_before(position: np.ndarray, starts, ends, before) -> np.ndarray:
-    k = np.searchsorted(starts, position, side="right") - 1
-    inside = np.where(k >= 0, np.clip(position - starts[np.maximum(k, 0)], 0, None), 0)
-    inside = np.minimum(
-        inside, np.where(k >= 0, ends[np.maximum(k, 0)] - starts[np.maximum(k, 0)], 0)
-    )
-    return np.where(k >= 0, before[np.maximum(k, 0)] + inside, 0)
+def merged_intervals(regions) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per chromosome, the sorted starts and ends of ``regions`` merged where they overlap or
+    touch (bioframe's merge).
+
+    Parameters
+    ----------
+    regions
+        DataFrame with ``chrom``, ``start``, ``end`` (0-based, half open); may overlap.
+
+    Returns
+    -------
+    dict
+        ``{chrom: (starts, ends)}``, int64 arrays.
+    """
+    import bioframe
+
+    with _quiet_pandas_deprecations():
+        merged = bioframe.merge(
+            regions[["chrom", "start", "end"]].astype({"start": np.int64, "end": np.int64})
+        )
+    return {
+        chrom: (group["start"].to_numpy(np.int64), group["end"].to_numpy(np.int64))
+        for chrom, group in merged.sort_values(["chrom", "start"]).groupby("chrom", sort=False)
+    }
 
 
 def covered_fraction(windows, regions) -> np.ndarray:
-    """Fraction of each window covered by ``regions`` (DataFrame chrom, start, end; may overlap)."""
-    out = np.zeros(len(windows))
+    """Fraction of each window covered by ``regions`` (bioframe's coverage).
+
+    Parameters
+    ----------
+    windows
+        DataFrame with ``chrom``, ``start``, ``end``.
+    regions
+        DataFrame with ``chrom``, ``start``, ``end``; may overlap (overlaps count once).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(windows),)`` fractions in [0, 1], in the order of ``windows``.
+    """
     if regions is None or not len(regions):
-        return out
-    merged = _merged(regions)
-    for chrom, index in windows.groupby("chrom", sort=False).groups.items():
-        if chrom not in merged:
-            continue
-        rows = windows.loc[index]
-        starts, ends, before = merged[chrom]
-        covered = _covered_before(rows["end"].to_numpy(), starts, ends, before) - _covered_before(
-            rows["start"].to_numpy(), starts, ends, before
+        return np.zeros(len(windows))
+    import bioframe
+
+    columns = ["chrom", "start", "end"]
+    as_int = {"start": np.int64, "end": np.int64}
+    with _quiet_pandas_deprecations():
+        covered = bioframe.coverage(
+            windows[columns].astype(as_int), regions[columns].astype(as_int)
         )
-        out[windows.index.get_indexer(index)] = covered / (rows["end"] - rows["start"]).to_numpy()
-    return out
+    lengths = (windows["end"] - windows["start"]).to_numpy()
+    return covered["coverage"].to_numpy() / lengths
 
 
 def assign_splits(

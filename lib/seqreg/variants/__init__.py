@@ -15,6 +15,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "gene_pairs",
             "window_sequences",
             "score_variants",
+            "window_scores",
+            "gene_scores",
             "strand_matched",
         ],
         "scorefile": ["VariantScores", "read_scores"],
