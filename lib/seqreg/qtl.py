@@ -47,6 +47,11 @@ def read_qtl_links(path: str | Path, fdr_max: float = 0.05, max_distance: int = 
         ``target_start``, ``target_end``, ``distance`` (variant minus target midpoint); and
         counts of ``rows``, ``fdr_pass``, ``other_chromosome``, ``too_far``, ``duplicates``,
         ``links``.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing or a line does not parse.
     """
     import pandas as pd
     from tqdm.auto import tqdm
@@ -100,6 +105,11 @@ def connectivity(links, bin_size: int = 10_000,
     pandas.DataFrame
         ``chrom``, ``bin`` (index; the bin covers ``bin * bin_size`` to
         ``(bin + 1) * bin_size``), ``connected_qtls``, ``binned_qtls``.
+
+    Raises
+    ------
+    ValueError
+        For an assignment other than overlap or midpoint.
     """
     import pandas as pd
 

@@ -27,7 +27,13 @@ from ..sequence.gc import smoothed_gc
 
 
 def require_program(name: str) -> str:
-    """Path of an external program, or a clear error saying how to install it."""
+    """Path of an external program, or a clear error saying how to install it.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the program is not on PATH (the message says how to install it).
+    """
     path = shutil.which(name)
     if path is None:
         raise FileNotFoundError(
@@ -53,7 +59,13 @@ def align_bowtie2(fasta: str | Path, reads: str | Path, workdir: str | Path, max
 
 
 def read_alignments(path: str | Path) -> pd.DataFrame:
-    """Alignments of a SAM/BAM file: ``read``, ``chrom``, ``midpoint``, ``primary``, ``length``."""
+    """Alignments of a SAM/BAM file: ``read``, ``chrom``, ``midpoint``, ``primary``, ``length``.
+
+    Raises
+    ------
+    InputFileError
+        When the alignment file does not exist.
+    """
     import pysam
 
     path = Path(path)
@@ -139,6 +151,11 @@ def gc_correct(
     follow the background, so peaks (biology, often GC-rich at promoters) do not bend the
     fit. The correction of any bin is capped at ``max_log2_correction`` (a factor of 8 by
     default), so the cubic cannot run away at extreme GC.
+
+    Raises
+    ------
+    ValueError
+        When too few bins have coverage to fit the GC trend.
     """
     x = np.concatenate([gc[c] for c in coverage])
     y = np.concatenate([coverage[c] for c in coverage])

@@ -218,6 +218,11 @@ def load_split(path: str | Path, split: str):
     (np.ndarray, np.ndarray, pandas.DataFrame)
         ``(windows, seq_length)`` uint8 codes, ``(windows, bins, tracks)`` float32
         targets, and the windows (``chrom``, ``start``, ``end``, ``row`` in the store).
+
+    Raises
+    ------
+    ValueError
+        For a split other than train, valid or test.
     """
     import h5py
     import pandas as pd

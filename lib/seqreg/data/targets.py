@@ -14,7 +14,13 @@ FLOAT16_MAX = 65504.0
 
 def fill_nan(values: np.ndarray, policy: NanPolicy, baseline: float = 0.0) -> np.ndarray:
     """Fill NaNs of ``(windows, positions)`` values: with 0, the ``baseline``, or by linear
-    interpolation along each window (edges take the nearest value; all-NaN rows the baseline)."""
+    interpolation along each window (edges take the nearest value; all-NaN rows the baseline).
+
+    Raises
+    ------
+    ValueError
+        For an unknown NaN policy.
+    """
     values = np.array(values, dtype=np.float32)
     missing = np.isnan(values)
     if not missing.any():
@@ -43,6 +49,12 @@ def pool(values: np.ndarray, width: int, stat: str = "sum") -> np.ndarray:
 
     ``stat`` is ``sum``, ``mean``, ``max``, ``median``, or ``sum_sqrt`` / ``mean_sqrt``
     (the square root of the sum or mean, which tempers very high coverage).
+
+    Raises
+    ------
+    ValueError
+        When the positions do not divide into bins of ``width``, or for an unknown
+        statistic.
     """
     n, length = values.shape
     if length % width:

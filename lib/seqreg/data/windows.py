@@ -60,6 +60,7 @@ class WindowSpec:
 
     @property
     def target_length(self) -> int:
+        """Target bins per window (:func:`seqreg.models.geometry.target_bins`)."""
         return target_bins(self.seq_length, self.pool_width, self.crop_bp)
 
 
@@ -195,6 +196,11 @@ def assign_splits(
     pandas.DataFrame
         The windows that remain, with a ``split`` column; no window overlaps a window of
         another split.
+
+    Raises
+    ------
+    ValueError
+        When a custom split function returns labels other than train, valid and test.
     """
     windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
     if custom is not None:

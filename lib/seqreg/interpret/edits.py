@@ -207,6 +207,11 @@ class EditPredictor:
         -------
         reference, edited
             ``(W, bins, tracks)`` and ``(E, bins, tracks)`` float32, ensemble means.
+
+        Raises
+        ------
+        ValueError
+            When an edit position lies outside the window.
         """
         onehot = np.asarray(onehot, dtype="float32")
         window, position, code = (np.asarray(a, dtype=np.int64) for a in (window, position, code))

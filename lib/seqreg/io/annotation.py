@@ -25,6 +25,11 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
     pandas.DataFrame
         Columns ``chrom``, ``source``, ``feature``, ``start``, ``end``, ``strand`` and one
         column per attribute (``gene_id``, ``transcript_id``, ...).
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing or not a readable GTF.
     """
     import pandas as pd
 
@@ -62,7 +67,14 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
 
 
 def read_bed(path: str | Path):
-    """The first three columns of a BED file (plain or gzipped) as ``chrom``, ``start``, ``end``."""
+    """The first three columns of a BED file (plain or gzipped) as ``chrom``, ``start``, ``end``.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, unreadable, or its start and end columns are not
+        integers.
+    """
     import pandas as pd
 
     path = Path(path)
@@ -93,7 +105,13 @@ def read_bed(path: str | Path):
 
 def read_tss(path: str | Path):
     """Read a TSS BED (``chrom``, 0-based ``position``, end, ``transcript_id``, score,
-    ``strand``, ``gene_id``), as the manifest's ``tss`` role holds it."""
+    ``strand``, ``gene_id``), as the manifest's ``tss`` role holds it.
+
+    Raises
+    ------
+    InputFileError
+        When the file is unreadable or lacks the seven columns.
+    """
     import pandas as pd
 
     from ..project.errors import InputFileError

@@ -55,6 +55,11 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
     pandas.DataFrame
         Columns ``chrom``, ``length``, ``nan_fraction``, ``zero_fraction``, ``mean``
         (mean over non-NaN bases).
+
+    Raises
+    ------
+    InputFileError
+        When the bigWig lacks one of ``chroms``.
     """
     import pandas as pd
 
@@ -121,6 +126,11 @@ def write_bigwig(
         ``{chrom: array of ceil(length / bin_size) floats}``; NaN marks missing data.
     bin_size
         Width of each value in bases (the last bin of a chromosome is clipped).
+
+    Raises
+    ------
+    ValueError
+        When a chromosome's values do not have one value per bin.
     """
     import pyBigWig
 
@@ -149,7 +159,13 @@ def write_bigwig(
 
 
 def read_values(path: str | Path, chrom: str, start: int, end: int) -> np.ndarray:
-    """Base-level values of ``[start, end)`` (NaN where the track has no data)."""
+    """Base-level values of ``[start, end)`` (NaN where the track has no data).
+
+    Raises
+    ------
+    InputFileError
+        When the bigWig has no chromosome ``chrom`` (nor its alias).
+    """
     handle = _open(path)
     try:
         sizes = handle.chroms()

@@ -159,7 +159,13 @@ def _chunks(path: Path, chunksize: int, fdr_below: float | None) -> Iterator:
 
 def read_blueprint_qtl(path: str | Path):
     """Read a whole BLUEPRINT QTL summary file (see :func:`iter_blueprint_qtl`; for the
-    real, large files use :func:`read_qtl_links`, which keeps only filtered links)."""
+    real, large files use :func:`read_qtl_links`, which keeps only filtered links).
+
+    Raises
+    ------
+    InputFileError
+        When the file is empty or a line does not parse (the error names the line).
+    """
     import pandas as pd
 
     chunks = list(iter_blueprint_qtl(path))

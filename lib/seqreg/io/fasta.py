@@ -22,6 +22,12 @@ def read_chrom_sizes(path: str | Path) -> dict[str, int]:
     -------
     dict
         ``{chrom: length}`` in file order.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing, empty, lists a chromosome twice or has a malformed
+        line (named by number).
     """
     path = Path(path)
     if not path.exists():
@@ -47,7 +53,13 @@ def read_chrom_sizes(path: str | Path) -> dict[str, int]:
 
 
 def ensure_fasta_index(fasta: str | Path) -> Path:
-    """Build ``<fasta>.fai`` with pyfaidx unless an up-to-date one exists; return its path."""
+    """Build ``<fasta>.fai`` with pyfaidx unless an up-to-date one exists; return its path.
+
+    Raises
+    ------
+    InputFileError
+        When the FASTA is missing or cannot be indexed.
+    """
     import pyfaidx
 
     fasta = Path(fasta)
@@ -68,7 +80,13 @@ def ensure_fasta_index(fasta: str | Path) -> Path:
 def iter_sequence_chunks(
     fasta: str | Path, chrom: str, chunk_size: int = 10_000_000
 ) -> Iterator[tuple[int, bytes]]:
-    """Yield ``(start, sequence_bytes)`` chunks of one chromosome (upper/lower case kept)."""
+    """Yield ``(start, sequence_bytes)`` chunks of one chromosome (upper/lower case kept).
+
+    Raises
+    ------
+    InputFileError
+        When the FASTA has no chromosome ``chrom``.
+    """
     import pyfaidx
 
     with pyfaidx.Fasta(str(fasta), as_raw=True, sequence_always_upper=False, rebuild=False) as fa:

@@ -90,6 +90,11 @@ def read_gtex_eqtl(path: str | Path):
 
     Returns the columns of :data:`GTEX_EQTL_COLUMNS` (and any others) plus ``chrom``,
     ``pos`` (1-based), ``ref``, ``alt`` parsed from ``variant_id``.
+
+    Raises
+    ------
+    InputFileError
+        When a column is missing or variant ids are not GTEx ids.
     """
     import pandas as pd
 
@@ -109,7 +114,13 @@ def read_gtex_eqtl(path: str | Path):
 
 
 def read_de_novo(path: str | Path):
-    """Read de novo variants in the columns of An et al. 2018 Table S2 (TSV or xlsx)."""
+    """Read de novo variants in the columns of An et al. 2018 Table S2 (TSV or xlsx).
+
+    Raises
+    ------
+    InputFileError
+        When a column is missing or ``Pheno`` is not case or control.
+    """
     table = _read_table(path, DE_NOVO_COLUMNS, "de novo variant")
     bad = sorted(set(table["Pheno"]) - {"case", "control"})
     if bad:
@@ -118,7 +129,13 @@ def read_de_novo(path: str | Path):
 
 
 def read_gwas_set(path: str | Path):
-    """Read a labelled SNP set (trait SNPs = 1, matched negatives = 0) with CV folds."""
+    """Read a labelled SNP set (trait SNPs = 1, matched negatives = 0) with CV folds.
+
+    Raises
+    ------
+    InputFileError
+        When a column is missing or a label is not 0 or 1.
+    """
     table = _read_table(path, GWAS_COLUMNS, "GWAS SNP set")
     if not set(table["label"]) <= {0, 1}:
         raise InputFileError(path, "label must be 0 or 1")

@@ -43,6 +43,12 @@ def read_vcf(path: str | Path, fasta: str | Path, region: str | None = None,
         column, or ``chrom_pos_ref_alt`` when it is ``.``), ``ref``, ``alt``; and a dict of
         counts: ``records``, ``alleles``, ``snvs``, ``indels_skipped``,
         ``symbolic_skipped``, ``other_contig``, ``ref_mismatch``, ``kept``.
+
+    Raises
+    ------
+    InputFileError
+        When the VCF is missing or unreadable, none of its chromosomes is in the FASTA,
+        or none of its REF alleles matches the FASTA (another genome build).
     """
     import warnings
 
@@ -163,6 +169,12 @@ def read_dosages(path: str | Path, variants) -> tuple[np.ndarray, list[str]]:
     -------
     dosage, samples
         ``(variants, samples)`` float32 in the order of ``variants``, and the sample names.
+
+    Raises
+    ------
+    InputFileError
+        When the VCF is missing, has no samples or no GT field, or lacks genotypes for
+        some of ``variants``.
     """
     import pysam
 

@@ -293,6 +293,12 @@ def concat(x, others: list, inputs: list[str]):
     ``(batch, n)`` is concatenated to ``(batch, features)``, or repeated along the length
     of ``(batch, length, c)``. The extent is unchanged: a per-sample vector adds no
     sequence positions, and per-base channels are aligned with the sequence.
+
+    Raises
+    ------
+    ValueError
+        When a per-base input's length differs from the trunk's, or a per-base input
+        meets a flat trunk.
     """
     parts = [x]
     for name, tensor in zip(inputs, others, strict=True):

@@ -199,12 +199,14 @@ class FileEntry:
 
     @property
     def local_path(self) -> Path:
+        """The file analyses read (the unpacked file when ``unpack`` is gunzip)."""
         if self.unpack == "gunzip":
             return self.path.with_suffix("") if self.path.suffix == ".gz" else self.path
         return self.path
 
     @property
     def downloaded(self) -> bool:
+        """Whether the file comes from a URL."""
         return self.url is not None
 
 
@@ -273,7 +275,13 @@ class Manifest:
 
     # -- lookups --------------------------------------------------------------
     def entry(self, file_id: str) -> FileEntry:
-        """The file or track with id ``file_id``."""
+        """The file or track with id ``file_id``.
+
+        Raises
+        ------
+        KeyError
+            When the manifest has no file or track ``file_id``.
+        """
         if file_id in self.files:
             return self.files[file_id]
         for track in self.tracks:
@@ -282,7 +290,13 @@ class Manifest:
         raise KeyError(f"{self.source}: no file or track with id {file_id!r}")
 
     def files_with_role(self, role: str, genome: str | None = None) -> list[FileEntry]:
-        """All files with ``role`` (and ``genome`` when given), in manifest order."""
+        """All files with ``role`` (and ``genome`` when given), in manifest order.
+
+        Raises
+        ------
+        ValueError
+            For an unknown role.
+        """
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; known roles: {', '.join(ROLES)}")
         return [
@@ -292,7 +306,13 @@ class Manifest:
         ]
 
     def file(self, role: str, genome: str | None = None) -> FileEntry:
-        """The single file with ``role`` (for ``genome``); a clear error if absent or ambiguous."""
+        """The single file with ``role`` (for ``genome``); a clear error if absent or ambiguous.
+
+        Raises
+        ------
+        KeyError
+            When no file, or more than one, has ``role``.
+        """
         found = self.files_with_role(role, genome)
         where = f" for genome {genome!r}" if genome else ""
         if not found:
@@ -359,7 +379,13 @@ class Manifest:
 
 # -- loading ------------------------------------------------------------------
 def manifest_path(dataset: str | Path, root: Path | None = None) -> Path:
-    """Path of the manifest for ``dataset``: a name in ``data_manifest/`` or a YAML path."""
+    """Path of the manifest for ``dataset``: a name in ``data_manifest/`` or a YAML path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no such manifest exists (the message lists the known ones).
+    """
     text = str(dataset)
     if text.endswith((".yaml", ".yml")) or "/" in text:
         path = Path(text)

@@ -13,6 +13,11 @@ def project_root(start: str | Path | None = None) -> Path:
     Searches upward from ``start`` (default: the working directory, so a notebook
     opened from ``notebooks/`` finds the root), then from the installed package
     (an editable install lives in ``<root>/lib/seqreg``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When no folder above ``start`` holds data_manifest/ and pyproject.toml.
     """
     candidates = [Path(start or Path.cwd()).resolve()]
     candidates.append(Path(__file__).resolve().parent)

@@ -17,7 +17,13 @@ from .files import write_text
 
 
 def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
-    """Render the executed notebooks under ``output_base`` and return the index path."""
+    """Render the executed notebooks under ``output_base`` and return the index path.
+
+    Raises
+    ------
+    FileNotFoundError
+        When no executed notebooks exist yet.
+    """
     from nbconvert import HTMLExporter
 
     base = Path(output_base)
@@ -87,6 +93,7 @@ def _fmt(value) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m seqreg.project.report``; returns the exit status."""
     from .paths import project_root
 
     parser = argparse.ArgumentParser(

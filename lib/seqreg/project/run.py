@@ -158,6 +158,7 @@ def _parse_parameter(text: str) -> tuple[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m seqreg.project.run``; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m seqreg.project.run",
         description="Execute notebooks with papermill, atomically.",

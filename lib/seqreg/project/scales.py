@@ -146,14 +146,28 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def check_scale(scale: str) -> str:
-    """Return ``scale`` if it is one of :data:`SCALES`, else raise ``ValueError``."""
+    """Return ``scale`` if it is one of :data:`SCALES`, else raise ``ValueError``.
+
+    Raises
+    ------
+    ValueError
+        For a scale other than smoke, demo or paper.
+    """
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
     return scale
 
 
 def preset(analysis: str, scale: str) -> dict[str, Any]:
-    """Settings of ``analysis`` at ``scale`` (a copy; safe to modify)."""
+    """Settings of ``analysis`` at ``scale`` (a copy; safe to modify).
+
+    Raises
+    ------
+    ValueError
+        For an unknown scale.
+    KeyError
+        For an analysis without presets.
+    """
     check_scale(scale)
     if analysis not in _PRESETS:
         raise KeyError(f"no scale presets for {analysis!r}; known: {', '.join(sorted(_PRESETS))}")

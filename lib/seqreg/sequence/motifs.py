@@ -25,6 +25,7 @@ class Motif:
 
     @property
     def length(self) -> int:
+        """Motif width in bases."""
         return int(self.probs.shape[0])
 
     def log_odds(self, background: np.ndarray = BACKGROUND) -> np.ndarray:
@@ -32,9 +33,11 @@ class Motif:
         return np.log2(self.probs / background)
 
     def max_score(self, background: np.ndarray = BACKGROUND) -> float:
+        """Highest log-odds score a site can reach."""
         return float(self.log_odds(background).max(axis=1).sum())
 
     def consensus(self) -> str:
+        """The most likely base at each position."""
         return "".join("ACGT"[i] for i in self.probs.argmax(axis=1))
 
 
@@ -54,6 +57,11 @@ def load_jaspar(
     -------
     dict
         ``{tf_name: Motif}`` keyed by the TF name JASPAR gives (upper case).
+
+    Raises
+    ------
+    KeyError
+        When the JASPAR release has no such matrix.
     """
     from pyjaspar import jaspardb
 

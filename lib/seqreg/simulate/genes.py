@@ -25,10 +25,12 @@ class Transcript:
 
     @property
     def start(self) -> int:
+        """Leftmost base (0-based)."""
         return self.exons[0][0]
 
     @property
     def end(self) -> int:
+        """End (0-based, exclusive)."""
         return self.exons[-1][1]
 
 
@@ -43,14 +45,17 @@ class Gene:
 
     @property
     def start(self) -> int:
+        """Leftmost base (0-based)."""
         return min(t.start for t in self.transcripts)
 
     @property
     def end(self) -> int:
+        """End (0-based, exclusive)."""
         return max(t.end for t in self.transcripts)
 
     @property
     def tss(self) -> int:
+        """Transcription start site of the gene's first transcript (0-based)."""
         return self.transcripts[0].tss
 
 

@@ -102,6 +102,11 @@ def tf_activity(cell_types: dict[str, str], rng: np.random.Generator) -> pd.Data
     ----------
     cell_types
         ``{cell_type: tissue}``; tissues must be keys of :data:`PROGRAMS`.
+
+    Raises
+    ------
+    ValueError
+        For a tissue without a TF program.
     """
     unknown = sorted({t for t in cell_types.values() if t not in PROGRAMS})
     if unknown:
@@ -136,6 +141,7 @@ class Planter:
     sites: list[dict] = field(default_factory=list)
 
     def add_element(self, kind: str, chrom: str, start: int, end: int, **info) -> dict:
+        """Record one planted element and its binding sites."""
         element = {"element_id": f"{kind[:3].upper()}{len(self.elements) + 1:05d}", "kind": kind,
                    "chrom": chrom, "start": start, "end": end, **info}  # fmt: skip
         self.elements.append(element)

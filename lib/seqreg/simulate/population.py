@@ -41,6 +41,7 @@ class Genotypes:
         return self.haplotypes[:, 0::2] + self.haplotypes[:, 1::2]
 
     def alt_frequency(self) -> np.ndarray:
+        """ALT allele frequency of each variant, ``(variants,)``."""
         return self.haplotypes.mean(axis=1)
 
 

@@ -40,9 +40,11 @@ class Chromosome:
 
     @property
     def length(self) -> int:
+        """Chromosome length in bases."""
         return len(self.seq)
 
     def is_free(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` overlaps nothing placed yet."""
         return (
             start >= 0
             and end <= self.length
@@ -50,6 +52,7 @@ class Chromosome:
         )
 
     def occupy(self, start: int, end: int) -> None:
+        """Mark ``[start, end)`` as used."""
         self.occupied[start // 100 : -(-end // 100)] = True
 
 

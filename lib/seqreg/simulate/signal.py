@@ -47,7 +47,13 @@ ARTIFACT_READS = 25.0
 
 
 def assay_model(assay: str) -> tuple[AssayModel, str | None]:
-    """Model for a manifest ``assay`` (``ChIP-<TF>`` gives the TF as well)."""
+    """Model for a manifest ``assay`` (``ChIP-<TF>`` gives the TF as well).
+
+    Raises
+    ------
+    ValueError
+        For an assay the simulator does not model.
+    """
     key = assay.upper()
     if key.startswith("CHIP-"):
         return ASSAYS["CHIP"], key.split("-", 1)[1]
@@ -69,6 +75,7 @@ def kernel(sigma: float, dip_sigma: float = 0, dip_depth: float = 0) -> np.ndarr
 
 
 def convolve(impulses: np.ndarray, shape: np.ndarray) -> np.ndarray:
+    """``impulses`` convolved with the peak ``shape`` (same length, clipped at 0)."""
     from scipy.signal import fftconvolve
 
     return np.clip(fftconvolve(impulses, shape, mode="same"), 0, None)
@@ -90,6 +97,7 @@ class ChromContext:
 
     @property
     def n_bins(self) -> int:
+        """Number of bins of the chromosome."""
         return len(self.gc)
 
 
