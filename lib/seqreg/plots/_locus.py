@@ -50,8 +50,8 @@ def locus(
     plt = _plt()
     rows = 1 + len(tracks)
     fig, axes = plt.subplots(
-        rows, 1, figsize=(11, 1.6 + 0.75 * len(tracks)), sharex=True,
-        gridspec_kw={"height_ratios": [2.2] + [1] * len(tracks)}, squeeze=False,
+        rows, 1, figsize=(11, 2.0 + 0.9 * len(tracks)), sharex=True,
+        gridspec_kw={"height_ratios": [2.6] + [1] * len(tracks), "hspace": 0.12}, squeeze=False,
     )  # fmt: skip
     axes = axes[:, 0]
     ax = axes[0]
@@ -85,9 +85,9 @@ def locus(
         cluster = (ordered["start"].diff().fillna(np.inf) > (end - start) / 60).cumsum()
         for _, group in ordered.groupby(cluster):
             label = "·".join(dict.fromkeys(group["tf"]))
-            ax.text(
-                group["start"].mean(), 0.0, label, fontsize=6, rotation=90, va="top", ha="center"
-            )
+            text = ax.text(group["start"].mean(), 0.0, label, fontsize=6, rotation=90, va="top",
+                           ha="center", clip_on=True)  # fmt: skip
+            text.set_in_layout(False)  # long labels must not push the track panels apart
     ax.set_ylim(-3.2, 2.6 + 0.6 * max(1, len(transcripts)))
     ax.set_yticks([])
     ax.set_title(title or f"{chrom}:{start:,}-{end:,}")
@@ -109,8 +109,11 @@ def locus(
         ax.tick_params(axis="y", labelsize=6)
         ax.spines[["right", "top"]].set_visible(False)
     axes[-1].set_xlim(start, end)
-    axes[-1].set_xlabel(f"{chrom} position (bp)")
-    fig.tight_layout(h_pad=0.2)
+    axes[-1].set_xlabel(
+        f"{chrom} position (bp); tracks: mean signal per base in {bin_size}-bp bins "
+        "(track units); grey: no data"
+    )
+    fig.subplots_adjust(left=0.17, right=0.9, top=0.95, bottom=0.06, hspace=0.12)
     return fig
 
 

@@ -54,17 +54,22 @@ def track_chrom_heatmaps(
     plt = _plt()
     tracks = list(dict.fromkeys(qc["track"]))
     chroms = list(dict.fromkeys(qc["chrom"]))
-    height = max(2.5, 0.28 * len(tracks) + 1.2)
-    width = max(3.0, 0.45 * len(chroms) + 2.5)
-    fig, axes = plt.subplots(1, len(columns), figsize=(width * len(columns), height), squeeze=False)
-    for ax, column, title in zip(axes[0], columns, titles, strict=True):
+    height = max(2.5, 0.22 * len(tracks) + 1.5)
+    label_width = 0.07 * max(len(str(t)) for t in tracks) + 0.4  # inches for the track names
+    panel = 0.45 * len(chroms) + 1.2  # columns, then the colour bar
+    fig, axes = plt.subplots(1, len(columns), figsize=(label_width + panel * len(columns), height),
+                             squeeze=False)  # fmt: skip
+    for i, (ax, column, title) in enumerate(zip(axes[0], columns, titles, strict=True)):
         matrix = qc.pivot(index="track", columns="chrom", values=column).loc[tracks, chroms]
         sns.heatmap(
             matrix, ax=ax, vmin=0, vmax=1, cmap="viridis", annot=matrix.size <= 120, fmt=".2f",
-            annot_kws={"fontsize": 7}, cbar_kws={"label": title},
+            annot_kws={"fontsize": 7}, cbar_kws={"label": f"{title} of bins"},
+            yticklabels=i == 0, xticklabels=True,
         )  # fmt: skip
-        ax.set_title(f"{title} per track and chromosome")
+        ax.set_title(f"{title}\nper track and chromosome", fontsize=9)
         ax.set_xlabel("chromosome")
+        ax.tick_params(axis="x", labelrotation=90, labelsize=8)
+        ax.tick_params(axis="y", labelsize=7)
         ax.set_ylabel("")
     fig.tight_layout()
     return fig

@@ -33,6 +33,8 @@ def connectivity_histograms(per_bin, all_regions: int, name: str):
 
     The regions without any QTL are stated in the panel titles (a log axis cannot show 0).
     """
+    from matplotlib import ticker
+
     plt = _plt()
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2))
     for ax, column, label in (
@@ -50,6 +52,10 @@ def connectivity_histograms(per_bin, all_regions: int, name: str):
         ax.set(xscale="log", yscale="log", xlabel=f"{label} per region", ylabel="regions",
                title=f"{name}: {all_regions - len(values):,} of {all_regions:,} regions have none")  # fmt: skip
         ax.title.set_fontsize(8)
+        for axis in (ax.xaxis, ax.yaxis):  # 1, 2, 5, 10 rather than 10^0 or 4 x 10^0
+            axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+            axis.set_minor_formatter(ticker.NullFormatter())
     fig.tight_layout()
     return fig
 

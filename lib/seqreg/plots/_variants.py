@@ -20,7 +20,8 @@ def quantile_enrichment(
     fig, axes = plt.subplots(1, len(tables), figsize=(3.2 * len(tables), 3.2), squeeze=False)
     for ax, (tissue, table) in zip(axes[0], tables.items(), strict=True):
         bars = ax.bar(table["quantile"].astype(str), table["proportion"], color="tab:blue")
-        ax.bar_label(bars, labels=[f"{e:.1f}x" for e in table["enrichment"]], fontsize=7)
+        labels = [f"{e:.1f}x" if np.isfinite(e) else "n/a" for e in table["enrichment"]]
+        ax.bar_label(bars, labels=labels, fontsize=7)
         ax.set(
             title=tissue.replace("_", " ")[:28], xlabel="quantile", ylabel="proportion significant"
         )
