@@ -57,7 +57,7 @@ def orient_edits(positions: np.ndarray, codes: np.ndarray, seq_length: int, shif
 def unorient(predictions: np.ndarray, flip: bool, swap: np.ndarray | None = None) -> np.ndarray:
     """Predictions ``(W, bins, tracks)`` of a reverse-complemented member back in the forward
     frame: bins reversed and stranded tracks swapped with their pairs (``swap``, from
-    :func:`seqreg.loader.strand_swap_order`). Unflipped predictions are returned as given."""
+    :func:`seqreg.data.strand_swap_order`). Unflipped predictions are returned as given."""
     if not flip:
         return predictions
     predictions = predictions[:, ::-1]
@@ -76,7 +76,7 @@ def predict(model: keras.Model, onehot: np.ndarray, swap: np.ndarray | None = No
     onehot
         ``(W, seq_length, 4)`` one-hot windows.
     swap
-        Track permutation exchanging stranded pairs (:func:`seqreg.loader.strand_swap_order`);
+        Track permutation exchanging stranded pairs (:func:`seqreg.data.strand_swap_order`);
         needed with ``reverse_complement`` so a plus-strand output of the reverse complement
         is averaged with the minus-strand output of the forward sequence.
     reverse_complement

@@ -46,7 +46,7 @@ class TrainingData(keras.utils.PyDataset):
     Parameters
     ----------
     store
-        Path of an HDF5 store written by :func:`seqreg.dataset.build_store`.
+        Path of an HDF5 store written by :func:`seqreg.data.build_store`.
     split
         ``train``, ``valid`` or ``test``.
     batch_size

@@ -164,7 +164,7 @@ class EditPredictor:
     model
         A Keras model from one-hot ``(batch, seq_length, 4)`` to ``(batch, bins, tracks)``.
     swap
-        Track permutation exchanging stranded pairs (:func:`seqreg.loader.strand_swap_order`),
+        Track permutation exchanging stranded pairs (:func:`seqreg.data.strand_swap_order`),
         applied to reverse-complement predictions.
     reverse_complement, shifts
         The ensemble: every shift, each with its reverse complement when asked.

@@ -115,7 +115,7 @@ def iter_blueprint_qtl(
     phenotype. With ``fdr_below`` only rows with FDR below it are kept (and their
     coordinates parsed), which is what makes the real files fast to read. A malformed line
     (wrong number of columns, a non-numeric statistic, or, in a row that is kept, a
-    variant or phenotype that does not parse) raises :class:`~seqreg.errors.InputFileError`
+    variant or phenotype that does not parse) raises :class:`~seqreg.project.InputFileError`
     naming the file and the line number.
     """
     for chunk, _ in _chunks(Path(path), chunksize, fdr_below):

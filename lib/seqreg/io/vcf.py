@@ -55,67 +55,70 @@ def read_vcf(path: str | Path, fasta: str | Path, region: str | None = None,
     import pandas as pd
     import pysam
 
-    from .chroms import match_chrom
     from .fasta import ensure_fasta_index
 
     path, fasta = Path(path), Path(fasta)
     if not path.exists():
         raise InputFileError(path, "no such VCF file")
     ensure_fasta_index(fasta)
-    counts = dict.fromkeys(("records", "alleles", "snvs", "indels_skipped", "symbolic_skipped",
-                            "other_contig", "ref_mismatch", "kept"), 0)  # fmt: skip
-    rows = []
     try:
         vcf = pysam.VariantFile(str(path))
     except (OSError, ValueError) as err:
         raise InputFileError(path, f"is not a readable VCF ({err})") from None
     with vcf, pysam.FastaFile(str(fasta)) as genome:
-        contigs = set(genome.references)
-        name_of: dict[str, str | None] = {}
         try:
-            records = vcf.fetch(region=region) if region else vcf
-            for record in records:
-                counts["records"] += 1
-                chrom = record.chrom
-                if chrom not in name_of:
-                    name_of[chrom] = match_chrom(chrom, contigs)
-                ref = (record.ref or "").upper()
-                for alt in record.alts or ():
-                    counts["alleles"] += 1
-                    if alt.startswith("<") or alt in ("*", "."):
-                        counts["symbolic_skipped"] += 1
-                        continue
-                    if len(ref) != 1 or len(alt) != 1:
-                        counts["indels_skipped"] += 1
-                        continue
-                    counts["snvs"] += 1
-                    name = name_of[chrom]
-                    if name is None:
-                        counts["other_contig"] += 1
-                        continue
-                    base = genome.fetch(name, record.pos - 1, record.pos).upper()
-                    if base != ref:
-                        counts["ref_mismatch"] += 1
-                        continue
-                    vid = record.id or f"{name}_{record.pos}_{ref}_{alt.upper()}"
-                    rows.append((name, record.pos, vid, ref, alt.upper()))
+            rows, counts, names = _checked_snvs(vcf.fetch(region=region) if region else vcf, genome)
         except (OSError, ValueError) as err:
             raise InputFileError(path, f"could not be read to the end ({err})") from None
-    counts["kept"] = len(rows)
     if counts["snvs"] and not rows:
         if counts["other_contig"] == counts["snvs"]:
-            raise InputFileError(path, f"none of its chromosomes ({', '.join(list(name_of)[:5])}) "
-                                       f"is in {fasta}")  # fmt: skip
-        raise InputFileError(
-            path, f"none of its {counts['snvs']} REF alleles matches {fasta}; the VCF is "
-                  "probably on another genome build"
-        )  # fmt: skip
+            raise InputFileError(
+                path, f"none of its chromosomes ({', '.join(names[:5])}) is in {fasta}"
+            )
+        raise InputFileError(path, f"none of its {counts['snvs']} REF alleles matches {fasta}; the VCF is "
+                                   "probably on another genome build")  # fmt: skip
     checked = counts["snvs"] - counts["other_contig"]
     if checked and counts["ref_mismatch"] > mismatch_warning * checked:
         warnings.warn(f"{path}: {counts['ref_mismatch']} of {checked} REF alleles differ from "
                       f"{fasta} and were excluded", stacklevel=2)  # fmt: skip
-    table = pd.DataFrame(rows, columns=VARIANT_COLUMNS).astype({"pos": np.int64})
-    return table, counts
+    return pd.DataFrame(rows, columns=VARIANT_COLUMNS).astype({"pos": np.int64}), counts
+
+
+def _checked_snvs(records, genome) -> tuple[list[tuple], dict[str, int], list[str]]:
+    """SNV rows of VCF ``records`` whose REF matches ``genome`` (a pysam FastaFile), the
+    counts of :func:`read_vcf`, and the VCF's chromosome names in order of appearance."""
+    from .chroms import match_chrom
+
+    counts = dict.fromkeys(("records", "alleles", "snvs", "indels_skipped", "symbolic_skipped",
+                            "other_contig", "ref_mismatch", "kept"), 0)  # fmt: skip
+    contigs = set(genome.references)
+    name_of: dict[str, str | None] = {}
+    rows = []
+    for record in records:
+        counts["records"] += 1
+        chrom = record.chrom
+        if chrom not in name_of:
+            name_of[chrom] = match_chrom(chrom, contigs)
+        ref = (record.ref or "").upper()
+        for alt in record.alts or ():
+            counts["alleles"] += 1
+            if alt.startswith("<") or alt in ("*", "."):
+                counts["symbolic_skipped"] += 1
+            elif len(ref) != 1 or len(alt) != 1:
+                counts["indels_skipped"] += 1
+            elif name_of[chrom] is None:
+                counts["snvs"] += 1
+                counts["other_contig"] += 1
+            elif genome.fetch(name_of[chrom], record.pos - 1, record.pos).upper() != ref:
+                counts["snvs"] += 1
+                counts["ref_mismatch"] += 1
+            else:
+                counts["snvs"] += 1
+                name = name_of[chrom]
+                rows.append((name, record.pos, record.id or f"{name}_{record.pos}_{ref}_{alt.upper()}", ref,
+                             alt.upper()))  # fmt: skip
+    counts["kept"] = len(rows)
+    return rows, counts, list(name_of)
 
 
 def _vcf_lines(path: Path, chrom: str):

@@ -35,7 +35,7 @@ def locus(
         The window (0-based, half-open).
     exons
         DataFrame with ``start``, ``end``, ``strand``, ``transcript_id`` of the exons
-        inside the window (e.g. from :func:`seqreg.genome.read_gtf`).
+        inside the window (e.g. from :func:`seqreg.io.read_gtf`).
     tracks
         ``{label: base-level values of [start, end)}``, drawn top to bottom, averaged
         over ``bin_size`` bases.
@@ -54,7 +54,21 @@ def locus(
         gridspec_kw={"height_ratios": [2.6] + [1] * len(tracks), "hspace": 0.12}, squeeze=False,
     )  # fmt: skip
     axes = axes[:, 0]
-    ax = axes[0]
+    _annotation_panel(axes[0], chrom, start, end, exons, elements, sites, title)
+    for ax, (label, values) in zip(axes[1:], tracks.items(), strict=True):
+        _track_panel(ax, label, values, start, end, bin_size)
+    axes[-1].set_xlim(start, end)
+    axes[-1].set_xlabel(
+        f"{chrom} position (bp); tracks: mean signal per base in {bin_size}-bp bins "
+        "(track units); grey: no data"
+    )
+    fig.subplots_adjust(left=0.17, right=0.9, top=0.95, bottom=0.06, hspace=0.12)
+    return fig
+
+
+def _annotation_panel(ax, chrom: str, start: int, end: int, exons, elements, sites, title) -> None:
+    """Transcripts, elements (opacity = activity) and labelled binding sites on one axis."""
+    plt = _plt()
     transcripts = list(dict.fromkeys(exons["transcript_id"]))
     for row, transcript in enumerate(transcripts):
         y = 2.0 + row * 0.6
@@ -93,28 +107,24 @@ def locus(
     ax.set_title(title or f"{chrom}:{start:,}-{end:,}")
     for spine in ("left", "right", "top"):
         ax.spines[spine].set_visible(False)
+
+
+def _track_panel(ax, label: str, values: np.ndarray, start: int, end: int, bin_size: int) -> None:
+    """One track as a filled profile of bin means; stretches without data shaded grey."""
     n_bins = (end - start) // bin_size
     x = start + (np.arange(n_bins) + 0.5) * bin_size
-    for ax, (label, values) in zip(axes[1:], tracks.items(), strict=True):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # bins without data stay NaN
-            binned = np.nanmean(values[: n_bins * bin_size].reshape(n_bins, bin_size), axis=1)
-        ax.fill_between(x, np.nan_to_num(binned), color="#4c72b0", lw=0)
-        missing = np.isnan(binned)
-        if missing.any():  # no data here: shade it rather than draw zeros
-            ax.fill_between(
-                x, 0, 1, where=missing, transform=ax.get_xaxis_transform(), color="0.85", lw=0
-            )
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
-        ax.tick_params(axis="y", labelsize=6)
-        ax.spines[["right", "top"]].set_visible(False)
-    axes[-1].set_xlim(start, end)
-    axes[-1].set_xlabel(
-        f"{chrom} position (bp); tracks: mean signal per base in {bin_size}-bp bins "
-        "(track units); grey: no data"
-    )
-    fig.subplots_adjust(left=0.17, right=0.9, top=0.95, bottom=0.06, hspace=0.12)
-    return fig
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # bins without data stay NaN
+        binned = np.nanmean(values[: n_bins * bin_size].reshape(n_bins, bin_size), axis=1)
+    ax.fill_between(x, np.nan_to_num(binned), color="#4c72b0", lw=0)
+    missing = np.isnan(binned)
+    if missing.any():  # no data here: shade it rather than draw zeros
+        ax.fill_between(
+            x, 0, 1, where=missing, transform=ax.get_xaxis_transform(), color="0.85", lw=0
+        )
+    ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+    ax.tick_params(axis="y", labelsize=6)
+    ax.spines[["right", "top"]].set_visible(False)
 
 
 def experiment_vs_prediction(chrom: str, start: int, bin_size: int,

@@ -16,7 +16,7 @@ def n_fraction_bars(table, ax=None, title: str = "Assembly gaps: fraction of N p
     ----------
     table
         DataFrame with ``chrom`` and ``n_fraction`` (and optionally ``genome``, which
-        colours the bars), as returned by :func:`seqreg.genome.n_fraction_by_chrom`.
+        colours the bars), as returned by :func:`seqreg.io.n_fraction_by_chrom`.
     """
     import seaborn as sns
 
@@ -47,7 +47,7 @@ def track_chrom_heatmaps(
     ----------
     qc
         Long DataFrame with ``track``, ``chrom`` and the ``columns``, as built from
-        :func:`seqreg.tracks.coverage_qc`.
+        :func:`seqreg.io.coverage_qc`.
     """
     import seaborn as sns
 
@@ -81,7 +81,7 @@ def value_distributions(samples: dict[str, np.ndarray], groups: dict[str, str] |
     Parameters
     ----------
     samples
-        ``{track: values}`` (for example from :func:`seqreg.tracks.sample_values`).
+        ``{track: values}`` (for example from :func:`seqreg.io.sample_values`).
     groups
         ``{track: group}`` (for example the assay) to colour the violins.
     """

@@ -3,7 +3,7 @@
 For a generated dataset (a manifest with ``generator``), the generator writes the whole
 dataset into a hidden directory that replaces the dataset root only when it finishes.
 For a downloaded dataset, every file with a ``url`` is downloaded with resume and
-checksum checks (:func:`seqreg.download.download`), unpacked when asked, and recorded
+checksum checks (:func:`seqreg.project.download`), unpacked when asked, and recorded
 as verified, so later runs skip it; files without a ``url`` must already exist. Either
 way the chromosome names of FASTA, chromosome sizes and bigWigs are checked against each
 other up front, and a stamp file marks the dataset ready for the notebooks.

@@ -1,7 +1,7 @@
 """Motifs: JASPAR matrices read offline with pyjaspar, PWM log-odds, scanning, sampling.
 
 Matrices are ``(length, 4)`` arrays in A, C, G, T order, like one-hot sequences
-(:func:`seqreg.genome.one_hot`), so scanning is a correlation of the two.
+(:func:`seqreg.sequence.one_hot`), so scanning is a correlation of the two.
 """
 
 from __future__ import annotations

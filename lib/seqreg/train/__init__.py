@@ -1,7 +1,7 @@
 """Training with the Basenji recipe, resumable after a kill (notebooks 02 and 03).
 
 :func:`fit` trains a model built from a spec (:mod:`seqreg.models`) on the windows of a
-store (:mod:`seqreg.dataset`), with a registered loss (:data:`LOSSES`: Poisson,
+store (:mod:`seqreg.data`), with a registered loss (:data:`LOSSES`: Poisson,
 Poisson-multinomial, binary cross-entropy, masked binary cross-entropy), Adam or SGD with
 momentum, linear learning-rate warm-up, gradient-norm clipping, reverse-complement and
 shift augmentation, and early stopping on the validation loss. Each finished epoch leaves

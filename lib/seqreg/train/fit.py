@@ -115,7 +115,7 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         Model spec (:func:`seqreg.models.build_model`); its ``seq_length`` and single head
         must match the store's windows and tracks.
     store
-        HDF5 store from :func:`seqreg.dataset.build_store` with train and valid windows.
+        HDF5 store from :func:`seqreg.data.build_store` with train and valid windows.
     run_dir
         Directory for the checkpoint, best weights, history and ``run.json``. A run that
         finished (or stopped early) is not trained again; one that was killed resumes.

@@ -92,7 +92,7 @@ def eqtl_regression_table(std: np.ndarray, variants, pairs, tss_position: dict[s
     pairs
         ``variant`` (row of ``variants``), ``gene_id``, ``score``: the scored pairs.
     allpairs, significant
-        GTEx tables of one tissue (:func:`seqreg.variants.read_gtex_eqtl`).
+        GTEx tables of one tissue (:func:`seqreg.io.read_gtex_eqtl`).
     ld_score
         ``(variants,)`` LD scores (:func:`ld_scores`).
     kept

@@ -1,6 +1,6 @@
 """Basenji (Kelley et al. 2018) and Basenji2 (Kelley 2020) as specs.
 
-Sizes per scale are in :mod:`seqreg.scales` (``basenji2``, ``basenji2018``); the input
+Sizes per scale are in :mod:`seqreg.project.scales` (``basenji2``, ``basenji2018``); the input
 length and the cropping come from the ``preprocess`` preset, so a model always matches the
 training store of its scale (128-bp bins).
 """
