@@ -245,13 +245,13 @@ def test_chromosome_aliases_are_resolved_or_named(tmp_path):
 def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_manifest):
     import pyfaidx
 
-    from seqreg.data import TrainingData, reverse_complement
+    from seqreg.data import TrainingData, reverse_complement_batch
     from seqreg.sequence import one_hot
 
     path, _, _ = smoke_store
     data = TrainingData(path, "train", batch_size=4)
     x, y = data[0]
-    x_rc, y_rc = reverse_complement(x, y, data.swap)
+    x_rc, y_rc = reverse_complement_batch(x, y, data.swap)
     ids = [t.id for t in data.tracks]
     plus, minus = ids.index("cage_lymphoblastoid_plus"), ids.index("cage_lymphoblastoid_minus")
     dnase = ids.index("dnase_lymphoblastoid")
@@ -264,18 +264,18 @@ def test_reverse_complement_maps_each_pair_to_a_valid_pair(smoke_store, smoke_ma
         y_rc[:, :, plus], y[:, ::-1, minus]
     )  # its plus strand is our minus
     np.testing.assert_array_equal(y_rc[:, :, dnase], y[:, ::-1, dnase])
-    x2, y2 = reverse_complement(x_rc, y_rc, data.swap)
+    x2, y2 = reverse_complement_batch(x_rc, y_rc, data.swap)
     np.testing.assert_array_equal(x2, x)
     np.testing.assert_array_equal(y2, y)
 
 
 def test_augmentation_flips_some_windows_of_a_batch_and_leaves_the_others(smoke_store):
-    from seqreg.data import TrainingData, reverse_complement
+    from seqreg.data import TrainingData, reverse_complement_batch
 
     path, _, _ = smoke_store
     plain = TrainingData(path, "train", batch_size=16)
     x, y = plain[0]
-    x_rc, y_rc = reverse_complement(x, y, plain.swap)
+    x_rc, y_rc = reverse_complement_batch(x, y, plain.swap)
     augmented = TrainingData(path, "train", batch_size=16, augment=True, max_shift=0, seed=1)
     xa, ya = augmented[0]
     flipped = []
@@ -289,7 +289,7 @@ def test_augmentation_flips_some_windows_of_a_batch_and_leaves_the_others(smoke_
 
 
 def test_shift_augmentation_moves_sequence_not_targets(smoke_store):
-    from seqreg.data import TrainingData, reverse_complement
+    from seqreg.data import TrainingData, reverse_complement_batch
     from seqreg.sequence import shift_sequences
 
     path, _, _ = smoke_store
@@ -297,7 +297,7 @@ def test_shift_augmentation_moves_sequence_not_targets(smoke_store):
     # reverse complement) while its targets stay exactly the (flipped or not) targets
     plain = TrainingData(path, "train", batch_size=16)
     x, y = plain[0]
-    x_rc, y_rc = reverse_complement(x, y, plain.swap)
+    x_rc, y_rc = reverse_complement_batch(x, y, plain.swap)
     augmented = TrainingData(path, "train", batch_size=16, augment=True, max_shift=3, seed=2)
     xa, ya = augmented[0]
     shifts = []

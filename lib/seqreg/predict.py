@@ -34,11 +34,11 @@ def orient(onehot: np.ndarray, shift: int, flip: bool) -> np.ndarray:
 
     ``(W, seq_length, 4)`` in and out (float32, C-contiguous).
     """
-    from .sequence.encode import shift_sequences
+    from .sequence.encode import reverse_complement, shift_sequences
 
     x = shift_sequences(onehot, np.full(len(onehot), shift)) if shift else onehot
     if flip:
-        x = x[:, ::-1, ::-1]
+        x = reverse_complement(x)
     return np.ascontiguousarray(x, dtype="float32")
 
 

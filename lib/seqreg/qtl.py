@@ -1,11 +1,6 @@
-"""QTL tables in BLUEPRINT's published layout, and connectivity between sources and targets.
+"""QTL connectivity between source variants and target regions (notebook 15).
 
-BLUEPRINT summary files (``{mono,neut,tcel}_{K27AC,K4ME1}_log2rpm_peer_10_all_summary.txt.gz``)
-are space-separated without a header; their columns are, in order: the variant as
-``chr:pos_ref_alt``, its rsid, the phenotype region as ``chr:start:end``, the p-value,
-beta, the Bonferroni-adjusted p-value, the FDR, the ALT allele frequency and the
-standard error of beta. The real files hold tens of millions of rows, so they are read
-in chunks and reduced to the links that pass the filters.
+The BLUEPRINT tables are read by :mod:`seqreg.io.blueprint` (chunked, filtered).
 
 Connectivity (microglia QTL report, section 3.1): the genome is cut into fixed bins
 (10 kb); a QTL links a source variant to a target region. For each target bin,

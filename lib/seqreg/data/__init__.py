@@ -31,7 +31,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "read_window_targets",
             "track_baselines",
         ],
-        "loader": ["strand_swap_order", "reverse_complement", "TrainingData"],
+        "loader": ["strand_swap_order", "reverse_complement_batch", "TrainingData"],
         "coverage": [
             "require_program",
             "align_bowtie2",

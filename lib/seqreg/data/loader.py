@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from ..project.manifest import Track
-from ..sequence.encode import one_hot_codes, shift_sequences
+from ..sequence.encode import one_hot_codes, reverse_complement, shift_sequences
 from .windows import SPLITS
 
 
@@ -33,11 +33,11 @@ def strand_swap_order(tracks: Sequence[Track]) -> np.ndarray:
     return order
 
 
-def reverse_complement(
+def reverse_complement_batch(
     onehot: np.ndarray, targets: np.ndarray, swap: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Reverse-complement ``(batch, length, 4)`` sequences and ``(batch, bins, tracks)`` targets."""
-    return onehot[:, ::-1, ::-1], targets[:, ::-1][:, :, swap]
+    return reverse_complement(onehot), targets[:, ::-1][:, :, swap]
 
 
 class TrainingData(keras.utils.PyDataset):
@@ -114,7 +114,7 @@ class TrainingData(keras.utils.PyDataset):
             rng = np.random.default_rng([self.seed, self.epoch, batch])
             flip = rng.random(len(rows)) < 0.5
             if flip.any():
-                onehot[flip], targets[flip] = reverse_complement(
+                onehot[flip], targets[flip] = reverse_complement_batch(
                     onehot[flip], targets[flip], self.swap
                 )
             if self.max_shift:

@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "sequence_codes",
             "one_hot_codes",
             "one_hot",
+            "reverse_complement",
             "shift_sequences",
         ],
         "gc": ["gc_per_bin", "smoothed_gc"],

@@ -31,6 +31,12 @@ def one_hot(sequence: bytes | str, dtype=np.float32) -> np.ndarray:
     return one_hot_codes(sequence_codes(sequence), dtype)
 
 
+def reverse_complement(onehot: np.ndarray) -> np.ndarray:
+    """Reverse complement of one-hot DNA ``(..., length, 4)`` in A, C, G, T order (a view:
+    positions reversed, and A<->T, C<->G by reversing the base axis). Also reverses PWMs."""
+    return onehot[..., ::-1, ::-1]
+
+
 def shift_sequences(onehot: np.ndarray, shifts: np.ndarray) -> np.ndarray:
     """Shift each sequence right (positive) or left by its shift, filling with N (zeros)."""
     out = np.zeros_like(onehot)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .encode import reverse_complement
+
 #: human-like background base frequencies (A, C, G, T)
 BACKGROUND = np.array([0.295, 0.205, 0.205, 0.295])
 
@@ -80,7 +82,7 @@ def load_jaspar(
 
 def reverse_complement_matrix(matrix: np.ndarray) -> np.ndarray:
     """Reverse complement of a ``(length, 4)`` ACGT matrix."""
-    return matrix[::-1, ::-1]
+    return reverse_complement(matrix)
 
 
 def scan(onehot: np.ndarray, pwm: np.ndarray) -> np.ndarray:

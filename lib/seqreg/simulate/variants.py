@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..sequence.motifs import Motif
+from ..sequence.motifs import Motif, reverse_complement_matrix
 from ..stats import (
     approximate_bayes_factors,
     association_scan,
@@ -49,7 +49,7 @@ MIN_MAF = 0.05
 
 def _site_orientation_matrix(motif: Motif, strand: str) -> np.ndarray:
     probs = motif.log_odds()
-    return probs if strand == "+" else probs[::-1, ::-1]
+    return probs if strand == "+" else reverse_complement_matrix(probs)
 
 
 def _site_score(seq: np.ndarray, pwm: np.ndarray, max_score: float) -> float:

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import ops
 
 from ..project.files import replace_dir, write_text
@@ -18,8 +19,18 @@ CHECKPOINT = "checkpoint"
 BEST = "best.weights.h5"
 
 
+def _random_states(model: keras.Model) -> list:
+    """The model's random-number generator states (dropout and other stochastic layers).
+
+    Keras keeps them outside ``model.weights``, so weight files do not save them; a resumed
+    run without them would draw the dropout masks of epoch 1 again.
+    """
+    return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
 def save_checkpoint(model: keras.Model, run_dir: Path, state: dict) -> None:
-    """Write the weights with the optimizer's state, and ``state``, as one directory.
+    """Write the weights with the optimizer's state, the random-number generator states and
+    ``state``, as one directory.
 
     The new checkpoint is written beside the old one and swapped in by renames, so a kill
     at any moment leaves either the previous or the new complete checkpoint.
@@ -30,11 +41,16 @@ def save_checkpoint(model: keras.Model, run_dir: Path, state: dict) -> None:
     staging.mkdir(parents=True)
     model.save_weights(staging / "model.weights.h5")  # a compiled model's file holds the optimizer
     (staging / "state.json").write_text(json.dumps(state, indent=1, sort_keys=True))
+    # in model order: layer names (and so variable paths) differ between builds in one process
+    generators = [np.asarray(keras.ops.convert_to_numpy(v)).tolist() for v in _random_states(model)]
+    (staging / "random_state.json").write_text(json.dumps(generators, indent=1, sort_keys=True))
     replace_dir(staging, run_dir / CHECKPOINT)  # the previous one is <checkpoint>.old meanwhile
 
 
 def load_checkpoint(model: keras.Model, run_dir: Path) -> dict | None:
-    """Restore weights and optimizer state saved by :func:`save_checkpoint`.
+    """Restore weights, optimizer state and random-number generator states saved by
+    :func:`save_checkpoint`, so a resumed run continues as the uninterrupted run would
+    (same batches, same dropout masks).
 
     Returns the saved state, or None when ``run_dir`` holds no complete checkpoint. A
     compiled ``model`` of the same spec is required.
@@ -48,6 +64,13 @@ def load_checkpoint(model: keras.Model, run_dir: Path) -> dict | None:
     if not model.optimizer.built:  # its variables must exist to receive the saved values
         model.optimizer.build(model.trainable_variables)
     model.load_weights(candidate / "model.weights.h5")
+    saved_generators = candidate / "random_state.json"
+    if saved_generators.exists():
+        values = json.loads(saved_generators.read_text())
+        variables = _random_states(model)
+        if len(values) == len(variables):
+            for variable, value in zip(variables, values, strict=True):
+                variable.assign(np.asarray(value, dtype=variable.dtype))
     return json.loads((candidate / "state.json").read_text())
 
 

@@ -172,7 +172,7 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
             callbacks.append(EpochProgress(config.epochs * steps, state["epoch"] * steps))
         model.fit(train, validation_data=valid, epochs=config.epochs,
                   initial_epoch=state["epoch"], steps_per_epoch=config.steps_per_epoch,
-                  callbacks=callbacks, verbose=0)  # fmt: skip
+                  callbacks=callbacks, verbose=0, shuffle=False)  # fmt: skip
     if (run_dir / BEST).exists():
         model.load_weights(run_dir / BEST)
     return model, state
