@@ -254,52 +254,12 @@ def plant_grammar(
     }
     for gene in genes:
         program_tfs = tissue_tfs.get(gene.program, [])
-        for t in gene.transcripts:
-            lo, hi = (t.tss - 250, t.tss + 50) if gene.strand == "+" else (t.tss - 50, t.tss + 250)
-            promoter = planter.add_element("promoter", gene.chrom, lo, hi, gene_id=gene.gene_id,
-                                           transcript_id=t.transcript_id, program=gene.program,
-                                           cpg_island=gene.cpg_island, strength=1.0)  # fmt: skip
-            tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
-            if program_tfs:
-                tfs += list(rng.choice(program_tfs, size=int(rng.integers(1, 3))))
-            else:
-                tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
-            planter.plant(promoter, tfs)
+        _plant_promoters(planter, gene, program_tfs, rng)
         n_enhancers = int(rng.poisson(2.5 if program_tfs else 1.0)) + (1 if program_tfs else 0)
         for _ in range(n_enhancers):
-            program = gene.program if program_tfs else str(rng.choice(list(PROGRAMS)))
-            distance = _enhancer_distance(rng)
-            centre = gene.tss + distance * (1 if rng.random() < 0.5 else -1)
-            length = int(rng.integers(300, 450))
-            start = planter.free_spot(gene.chrom, centre, length)
-            if start is None:
-                continue
-            enhancer = planter.add_element("enhancer", gene.chrom, start, start + length, gene_id=gene.gene_id,
-                                           transcript_id="", program=program, cpg_island=False,
-                                           strength=float(rng.uniform(0.5, 1.5)))  # fmt: skip
-            tfs = list(rng.choice(tissue_tfs[program], size=int(rng.integers(2, 5))))
-            pair = None
-            candidates = pairs_by_tissue[program]
-            draw = rng.random()
-            if candidates and draw < 0.5:
-                first, second, (lo_s, hi_s), _ = candidates[int(rng.integers(len(candidates)))]
-                if draw < 0.35:  # a valid composite
-                    pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), True, True)
-                elif rng.random() < 0.5:  # a decoy: wrong spacing
-                    pair = (first, second, int(rng.integers(hi_s + 6, hi_s + 20)), False, True)
-                else:  # a decoy: wrong orientation
-                    pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), False, False)
-            planter.plant(enhancer, tfs, pair)
+            _plant_enhancer(planter, gene, program_tfs, tissue_tfs, pairs_by_tissue, rng)
         if gene.program == "brain" and rng.random() < 0.5:
-            start = planter.free_spot(
-                gene.chrom,
-                gene.tss + int(rng.integers(3_000, 15_000)) * (1 if rng.random() < 0.5 else -1),
-                120,
-            )
-            if start is not None:
-                silencer = planter.add_element("silencer", gene.chrom, start, start + 120, gene_id=gene.gene_id,
-                                               transcript_id="", program="brain", cpg_island=False, strength=1.0)  # fmt: skip
-                planter.plant(silencer, [REPRESSOR])
+            _plant_silencer(planter, gene, rng)
     for chrom in chromosomes:
         for centre in range(20_000, chrom.length - 20_000, 40_000):
             start = planter.free_spot(chrom.name, centre + int(rng.integers(-5_000, 5_000)), 60)
@@ -312,6 +272,63 @@ def plant_grammar(
     sites = pd.DataFrame(planter.sites)
     # elements whose sites did not fit keep no sites; they stay (inactive) as in real genomes
     return elements.sort_values(["chrom", "start"]).reset_index(drop=True), sites
+
+
+def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) -> None:
+    """A promoter at each transcript's TSS with YY1/ETS1 and one or two program TFs."""
+    for t in gene.transcripts:
+        lo, hi = (t.tss - 250, t.tss + 50) if gene.strand == "+" else (t.tss - 50, t.tss + 250)
+        promoter = planter.add_element("promoter", gene.chrom, lo, hi, gene_id=gene.gene_id,
+                                       transcript_id=t.transcript_id, program=gene.program,
+                                       cpg_island=gene.cpg_island, strength=1.0)  # fmt: skip
+        tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
+        if program_tfs:
+            tfs += list(rng.choice(program_tfs, size=int(rng.integers(1, 3))))
+        else:
+            tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
+        planter.plant(promoter, tfs)
+
+
+def _plant_enhancer(planter: Planter, gene: Gene, program_tfs: list[str], tissue_tfs: dict,
+                    pairs_by_tissue: dict, rng) -> None:  # fmt: skip
+    """An enhancer of ``gene`` with 2-4 program TFs, half with a cooperative pair (valid, or a
+    decoy with the wrong spacing or orientation)."""
+    program = gene.program if program_tfs else str(rng.choice(list(PROGRAMS)))
+    distance = _enhancer_distance(rng)
+    centre = gene.tss + distance * (1 if rng.random() < 0.5 else -1)
+    length = int(rng.integers(300, 450))
+    start = planter.free_spot(gene.chrom, centre, length)
+    if start is None:
+        return
+    enhancer = planter.add_element("enhancer", gene.chrom, start, start + length, gene_id=gene.gene_id,
+                                   transcript_id="", program=program, cpg_island=False,
+                                   strength=float(rng.uniform(0.5, 1.5)))  # fmt: skip
+    tfs = list(rng.choice(tissue_tfs[program], size=int(rng.integers(2, 5))))
+    pair = None
+    candidates = pairs_by_tissue[program]
+    draw = rng.random()
+    if candidates and draw < 0.5:
+        first, second, (lo_s, hi_s), _ = candidates[int(rng.integers(len(candidates)))]
+        if draw < 0.35:  # a valid composite
+            pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), True, True)
+        elif rng.random() < 0.5:  # a decoy: wrong spacing
+            pair = (first, second, int(rng.integers(hi_s + 6, hi_s + 20)), False, True)
+        else:  # a decoy: wrong orientation
+            pair = (first, second, int(rng.integers(lo_s, hi_s + 1)), False, False)
+    planter.plant(enhancer, tfs, pair)
+
+
+def _plant_silencer(planter: Planter, gene: Gene, rng) -> None:
+    """A repressor-bound silencer 3-15 kb from a brain gene's TSS."""
+    start = planter.free_spot(
+        gene.chrom,
+        gene.tss + int(rng.integers(3_000, 15_000)) * (1 if rng.random() < 0.5 else -1),
+        120,
+    )
+    if start is not None:
+        silencer = planter.add_element("silencer", gene.chrom, start, start + 120, gene_id=gene.gene_id,
+                                       transcript_id="", program="brain", cpg_island=False, strength=1.0)  # fmt: skip
+        planter.plant(silencer, [REPRESSOR])
 
 
 def _enhancer_distance(rng: np.random.Generator) -> int:

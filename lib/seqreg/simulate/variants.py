@@ -477,74 +477,91 @@ def histone_qtls(
     dosage = genotypes.dosage().astype(float)
     af = genotypes.alt_frequency()
     common = np.minimum(af, 1 - af) >= MIN_MAF
-    chrom_of = v["chrom"].to_numpy()
-    pos_of = v["pos"].to_numpy()
-    element_spans = elements[elements["kind"].isin(["enhancer", "promoter"])]
-    in_element = np.zeros(len(v), dtype=bool)
-    for chrom, spans in element_spans.groupby("chrom"):
-        on = np.flatnonzero(chrom_of == chrom)
-        starts = spans["start"].to_numpy()
-        order = np.argsort(starts)
-        k = np.searchsorted(starts[order], pos_of[on], side="right") - 1
-        ok = k >= 0
-        ends = spans["end"].to_numpy()[order]
-        in_element[on[ok]] = pos_of[on[ok]] < ends[k[ok]]
-    candidates = np.flatnonzero(in_element & common)
-    site_effect_by_variant = effects.groupby("variant_index")
+    candidates = np.flatnonzero(_in_elements(v, elements) & common)
     outputs: dict[str, pd.DataFrame] = {}
-    truth_rows = []
-    n = dosage.shape[1]
+    truth_rows: list[dict] = []
     for code, cell_type in QTL_CELL_TYPES.items():
         active = elements[activity.loc[elements["element_id"], cell_type].to_numpy() > 0.3]
         targets = active.assign(centre=(active["start"] + active["end"]) // 2).reset_index(
             drop=True
         )
         degree = np.minimum(rng.zipf(1.7, size=len(targets)) - 1, 80)
-        genetic = np.zeros((len(targets), n))
-        for t, target in enumerate(targets.itertuples()):
-            if degree[t] == 0:
-                continue
-            pool = candidates[
-                (chrom_of[candidates] == target.chrom)
-                & (np.abs(pos_of[candidates] - target.centre) <= max_distance)
-            ]
-            if not len(pool):
-                continue
-            weights = 1 / (np.abs(pos_of[pool] - target.centre) + 10_000)
-            chosen = rng.choice(
-                pool, size=min(int(degree[t]), len(pool)), replace=False, p=weights / weights.sum()
-            )
-            for j in chosen:
-                if j in site_effect_by_variant.groups:
-                    rows = site_effect_by_variant.get_group(j)
-                    delta = float(
-                        sum(
-                            params.tf_weights[r.tf] * r.delta_score * tf_act.loc[r.tf, cell_type]
-                            for r in rows.itertuples()
-                        )
-                    )
-                    mechanism = "site"
-                else:
-                    delta = float(rng.normal(0, 0.3))
-                    mechanism = "element"
-                beta = delta * rng.uniform(0.5, 1.5)
-                genetic[t] += beta * dosage[j]
-                truth_rows.append({"cell_type": code, "target": f"{target.chrom}:{target.centre - 1000}:{target.centre + 1000}",
-                                   "variant_id": v.at[j, "variant_id"], "mechanism": mechanism, "beta": beta,
-                                   "distance": int(abs(pos_of[j] - target.centre))})  # fmt: skip
+        genetic = _plant_sources(targets, degree, candidates, v, dosage, effects, tf_act, params,
+                                 cell_type, code, max_distance, rng, truth_rows)  # fmt: skip
         for mark, scale in QTL_MARKS.items():
-            phenotypes = np.empty_like(genetic)
-            for t in range(len(targets)):
-                g = genetic[t] * scale
-                heritability = min(0.6, 0.1 + 0.02 * degree[t]) if g.std() > 0 else 0.0
-                noise = rng.normal(0, 1, size=n)
-                phenotypes[t] = (
-                    g / g.std() * np.sqrt(heritability) if heritability else 0
-                ) + noise * np.sqrt(1 - heritability)
+            phenotypes = _phenotypes(genetic * scale, degree, rng)
             outputs[f"{code}_{mark}"] = _qtl_table(
                 targets, phenotypes, dosage, v, af, common, max_distance, report_p
             )
     return outputs, pd.DataFrame(truth_rows)
+
+
+def _in_elements(v: pd.DataFrame, elements: pd.DataFrame) -> np.ndarray:
+    """Whether each variant lies inside an enhancer or promoter."""
+    chrom_of, pos_of = v["chrom"].to_numpy(), v["pos"].to_numpy()
+    spans_all = elements[elements["kind"].isin(["enhancer", "promoter"])]
+    inside = np.zeros(len(v), dtype=bool)
+    for chrom, spans in spans_all.groupby("chrom"):
+        on = np.flatnonzero(chrom_of == chrom)
+        starts = spans["start"].to_numpy()
+        order = np.argsort(starts)
+        k = np.searchsorted(starts[order], pos_of[on], side="right") - 1
+        ok = k >= 0
+        ends = spans["end"].to_numpy()[order]
+        inside[on[ok]] = pos_of[on[ok]] < ends[k[ok]]
+    return inside
+
+
+def _plant_sources(targets, degree, candidates, v, dosage, effects, tf_act, params, cell_type: str,
+                   code: str, max_distance: int, rng, truth_rows: list) -> np.ndarray:  # fmt: skip
+    """``(targets, individuals)`` genetic values from each target's Zipf-many causal sources
+    (nearer candidates likelier); appends one truth row per source."""
+    chrom_of, pos_of = v["chrom"].to_numpy(), v["pos"].to_numpy()
+    site_effect_by_variant = effects.groupby("variant_index")
+    genetic = np.zeros((len(targets), dosage.shape[1]))
+    for t, target in enumerate(targets.itertuples()):
+        if degree[t] == 0:
+            continue
+        pool = candidates[
+            (chrom_of[candidates] == target.chrom)
+            & (np.abs(pos_of[candidates] - target.centre) <= max_distance)
+        ]
+        if not len(pool):
+            continue
+        weights = 1 / (np.abs(pos_of[pool] - target.centre) + 10_000)
+        chosen = rng.choice(
+            pool, size=min(int(degree[t]), len(pool)), replace=False, p=weights / weights.sum()
+        )
+        for j in chosen:
+            if j in site_effect_by_variant.groups:
+                rows = site_effect_by_variant.get_group(j)
+                delta = float(sum(params.tf_weights[r.tf] * r.delta_score * tf_act.loc[r.tf, cell_type]
+                                  for r in rows.itertuples()))  # fmt: skip
+                mechanism = "site"
+            else:
+                delta = float(rng.normal(0, 0.3))
+                mechanism = "element"
+            beta = delta * rng.uniform(0.5, 1.5)
+            genetic[t] += beta * dosage[j]
+            truth_rows.append({"cell_type": code, "target": f"{target.chrom}:{target.centre - 1000}:{target.centre + 1000}",
+                               "variant_id": v.at[j, "variant_id"], "mechanism": mechanism, "beta": beta,
+                               "distance": int(abs(pos_of[j] - target.centre))})  # fmt: skip
+    return genetic
+
+
+def _phenotypes(genetic: np.ndarray, degree: np.ndarray, rng) -> np.ndarray:
+    """Phenotypes of standardised genetic values plus noise; heritability 10-60%, rising
+    with a target's number of sources."""
+    phenotypes = np.empty_like(genetic)
+    n = genetic.shape[1]
+    for t in range(len(genetic)):
+        g = genetic[t]
+        heritability = min(0.6, 0.1 + 0.02 * degree[t]) if g.std() > 0 else 0.0
+        noise = rng.normal(0, 1, size=n)
+        phenotypes[t] = (
+            g / g.std() * np.sqrt(heritability) if heritability else 0
+        ) + noise * np.sqrt(1 - heritability)
+    return phenotypes
 
 
 def _qtl_table(targets, phenotypes, dosage, v, af, common, max_distance, report_p) -> pd.DataFrame:
