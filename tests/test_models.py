@@ -341,3 +341,17 @@ def test_a_two_input_sigmoid_model_learns_a_planted_rule(backend):
     # a motif-blind or expression-blind model cannot pass 0.75 (labels need both)
     assert metrics["accuracy"] > 0.9, metrics
     assert metrics["last_loss"] < 0.5 * metrics["first_loss"], metrics
+
+
+def test_an_input_no_block_uses_is_an_error_and_fit_takes_sequence_only_specs(tmp_path):
+    inputs = [
+        {"name": "sequence", "type": "sequence"},
+        {"name": "rna", "type": "vector", "size": 3},
+    ]
+    spec = {**one_block_spec({"name": "final", "filters": 2}, seq_length=64), "inputs": inputs}
+    with pytest.raises(ValueError, match="input 'rna' is declared but no block uses it"):
+        models.build_model(spec)
+    spec["trunk"].append({"name": "concat", "inputs": ["rna"]})
+    with pytest.raises(ValueError, match=r"the spec also takes \['rna'\]"):
+        train.fit(spec, tmp_path / "store.h5", tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()  # nothing written

@@ -23,7 +23,10 @@ def probe_notebook(tmp_path):
         "{'dataset': dataset, 'scale': scale, 'seed': seed, 'data_root': data_root}))\n"
         "if fail:\n    raise ValueError('asked to fail')"
     )
-    nb.cells = [params, body]
+    # markdown cells put the failing cell's position in the notebook (4th) apart from its
+    # execution count (In [3], which counts papermill's injected parameters)
+    notes = [nbformat.v4.new_markdown_cell("A probe."), nbformat.v4.new_markdown_cell("It writes.")]
+    nb.cells = [params, *notes, body]
     nb.metadata["kernelspec"] = {"name": "seqreg", "display_name": "seqreg", "language": "python"}
     path = tmp_path / "99_probe.ipynb"
     nbformat.write(nb, path)
@@ -52,7 +55,9 @@ def test_success_moves_the_executed_notebook_into_place(probe_notebook, tmp_path
 def test_failure_keeps_nothing_at_the_final_path(probe_notebook, tmp_path):
     out = tmp_path / "out"
     run_notebook(probe_notebook, "synthetic", "smoke", output_dir=out, progress=False)
-    with pytest.raises(NotebookFailed, match="ValueError: asked to fail") as caught:
+    with pytest.raises(
+        NotebookFailed, match=r"failed in cell 4 \(In \[3\]\) with ValueError: asked to fail"
+    ) as caught:
         run_notebook(probe_notebook, "synthetic", "smoke", output_dir=out,
                      parameters={"fail": True}, progress=False)  # fmt: skip
     assert not (out / "notebooks" / "99_probe.ipynb").exists()  # the earlier success is stale now

@@ -73,7 +73,7 @@ def build_model(spec: dict[str, Any]) -> keras.Model:
     TypeError
         For a block key (or spec default) that no block takes, naming block and key.
     ValueError
-        For an unknown spec setting, input type or head type.
+        For an unknown spec setting, input type or head type, or an input no block uses.
     """
     spec = copy.deepcopy(spec)
     _check_spec(spec)
@@ -86,6 +86,14 @@ def build_model(spec: dict[str, Any]) -> keras.Model:
                 raise ValueError(f"block {block.name!r}: no input named {missing[0]!r} in the spec")
             arguments["others"] = [named[n] for n in arguments["inputs"]]
         x = block.builder(x, **arguments)
+    used = {"sequence"} | {
+        n for _, b, a in _trunk_arguments(spec) if b.takes_inputs for n in a["inputs"]
+    }
+    unused = [n for n, t in named.items() if t is not next(iter(named.values())) and n not in used]
+    if unused:
+        raise ValueError(
+            f"input {unused[0]!r} is declared but no block uses it; join it with a 'concat' block"
+        )
     outputs = {
         name: build_head(x, name, normalise_head(name, head), spec["seq_length"])
         for name, head in spec["heads"].items()

@@ -10,6 +10,13 @@ from ._base import _plt
 
 
 # -- training and evaluation (notebooks 02-03) -----------------------------------------------
+def _integer_ticks():
+    """Ticks at whole numbers only (epochs, layers)."""
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(integer=True)
+
+
 def learning_curves(history, title: str = "Learning curves"):
     """Training and validation loss per epoch, the best epoch marked.
 
@@ -24,6 +31,7 @@ def learning_curves(history, title: str = "Learning curves"):
         best["epoch"], color="grey", linestyle=":", label=f"best (epoch {best['epoch']:.0f})"
     )
     ax.set(xlabel="epoch", ylabel="loss (Poisson NLL, no constant)", title=title)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig
@@ -38,10 +46,12 @@ def accuracy_by_assay(table, metric: str = "pearson_r", hue: str = "model", x: s
     import seaborn as sns
 
     plt = _plt()
+    # tracks without signal in the test windows have no correlation (NaN): leave them out
+    table = table[np.isfinite(table[metric])].reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(9, 4))
     sns.boxplot(data=table, x=x, y=metric, hue=hue, ax=ax, fliersize=0, linewidth=0.8)
     sns.stripplot(data=table, x=x, y=metric, hue=hue, dodge=True, ax=ax, size=3,
-                  color="black", legend=False)  # fmt: skip
+                  palette=dict.fromkeys(table[hue].unique(), "black"), legend=False)  # fmt: skip
     ax.set(xlabel="", ylabel=metric.replace("_", " "), title=title or "Test-set accuracy per track")
     ax.tick_params(axis="x", rotation=30)
     ax.legend(frameon=False, fontsize=8)
@@ -134,6 +144,7 @@ def receptive_field_ablation(table, title: str = "receptive field ablation (Base
                     (row["dilated_layers"], row["cage_pearson_r"]), fontsize=7,
                     textcoords="offset points", xytext=(0, 6))  # fmt: skip
     ax.set(xlabel="dilated layers", ylabel="mean test Pearson r (log2)", title=title)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.legend(frameon=False)
     fig.tight_layout()
     return fig

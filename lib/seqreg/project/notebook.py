@@ -126,8 +126,10 @@ def setup(dataset: str, scale: str, data_root: str | Path | None = None,
     ------
     ValueError
         For an unknown scale.
+    FileNotFoundError
+        When no such manifest exists (the message lists the known ones).
     ManifestError
-        When the manifest is missing or invalid (the error names the file and field).
+        When the manifest is invalid (the error names the file and field).
     """
     check_scale(scale)
     manifest = load_manifest(dataset, scale, data_root or None)

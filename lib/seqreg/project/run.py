@@ -139,7 +139,8 @@ def run_notebook(
         except papermill.PapermillExecutionError as err:
             tmp.replace(failed)
             raise NotebookFailed(
-                f"{notebook.name} failed in cell {err.exec_count} with {err.ename}: {err.evalue}\n"
+                f"{notebook.name} failed in {_failed_cell(failed, err.exec_count)} with {err.ename}: "
+                f"{err.evalue}\n"
                 f"the executed notebook, error included, is at {failed}"
             ) from None
     print(
@@ -204,3 +205,23 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _failed_cell(executed: Path, execution_count: int | None) -> str:
+    """``cell N (In [k])``: the failing cell's position in the source notebook (cells papermill
+    added left out) and its execution count."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(executed, as_version=4).cells
+    except (OSError, ValueError):
+        return f"In [{execution_count}]"
+    added = {"injected-parameters", "papermill-error-cell-tag"}  # cells papermill inserts
+    index = 0
+    for cell in cells:
+        if added & set(cell.get("metadata", {}).get("tags", [])):
+            continue
+        index += 1
+        if cell.get("cell_type") == "code" and cell.get("execution_count") == execution_count:
+            return f"cell {index} (In [{execution_count}])"
+    return f"In [{execution_count}]"

@@ -142,12 +142,19 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     InputFileError
         When ``store`` does not exist.
     ValueError
-        When ``run_dir`` holds another run (``on_change="error"``), the store's track count
-        differs from the head's, or the config names an unknown loss or optimizer.
+        When the spec takes inputs besides the sequence, ``run_dir`` holds another run
+        (``on_change="error"``), the store's track count differs from the head's, or the
+        config names an unknown loss or optimizer. Nothing is written then.
     """
     from ..data.loader import TrainingData
 
     config = config or TrainConfig()
+    extra = [i.get("name") for i in spec.get("inputs") or () if i.get("type") != "sequence"]
+    if extra:
+        raise ValueError(
+            f"fit trains on a store of sequences and coverage; the spec also takes {extra}, "
+            "which a store does not hold"
+        )
     if not Path(store).is_file():
         raise InputFileError(store, "no training store here; build it with notebook 01")
     run_dir = Path(run_dir)
