@@ -12,6 +12,7 @@ from seqreg.io import (
     n_fraction_by_chrom,
     n_runs,
     read_chrom_sizes,
+    read_values,
     sample_values,
     write_bigwig,
     write_fasta,
@@ -77,6 +78,21 @@ def test_sample_values_weights_by_covered_length(tmp_path):
     drawn = sample_values(path, 20_000, seed=1)
     assert set(np.unique(drawn)) == {1.0, 5.0}
     assert (drawn == 5.0).mean() == pytest.approx(10 / 910, abs=0.004)
+
+
+def test_track_readers_accept_either_chromosome_spelling(tmp_path):
+    # the FASTA says chr1/chrM, the bigWig 1/MT: every reader resolves the other spelling
+    values = {"1": np.array([1.0, 3.0]), "MT": np.array([2.0])}
+    path = write_bigwig(tmp_path / "t.bw", {"1": 200, "MT": 100}, values, 100)
+    qc = coverage_qc(path, ["chr1", "chrM"]).set_index("chrom")
+    assert qc.loc["chr1", "length"] == 200 and qc.loc["chr1", "mean"] == pytest.approx(2.0)
+    assert qc.loc["chrM", "nan_fraction"] == 0.0
+    assert read_values(path, "chr1", 150, 250).tolist() == [3.0] * 50  # clipped at the end
+    assert set(np.unique(sample_values(path, 100, chroms=["chrM"]))) == {2.0}
+    with pytest.raises(InputFileError, match=r"t\.bw: has no chromosome 'chr2' \(nor '2'\)"):
+        read_values(path, "chr2", 0, 10)
+    with pytest.raises(InputFileError, match="has no chromosome 'chr2'"):
+        coverage_qc(path, ["chr2"])
 
 
 def test_unreadable_bigwig_is_named(tmp_path):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..project.errors import InputFileError
 from ..project.files import atomic_path
+from .chroms import resolve_chrom
 
 
 def _open(path: str | Path):
@@ -47,6 +48,9 @@ def read_intervals(handle, chrom: str) -> tuple[np.ndarray, np.ndarray, np.ndarr
 def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
     """Per-chromosome fractions of missing (NaN) and zero values of a bigWig track.
 
+    ``chroms`` are looked up as the track spells them (``chr1`` or ``1``, see
+    :func:`seqreg.io.match_chrom`) and reported as given.
+
     A base is NaN when no interval covers it or its stored value is NaN, and zero
     when its stored value is 0, as ``pyBigWig.values`` would report it.
 
@@ -59,7 +63,7 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
     Raises
     ------
     InputFileError
-        When the bigWig lacks one of ``chroms``.
+        When the bigWig lacks one of ``chroms`` (under any of its spellings).
     """
     import pandas as pd
 
@@ -68,9 +72,8 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
         sizes = dict(handle.chroms())
         rows = []
         for chrom in chroms if chroms is not None else sizes:
-            if chrom not in sizes:
-                raise InputFileError(path, f"has no chromosome {chrom!r}")
-            starts, ends, values = read_intervals(handle, chrom)
+            name = resolve_chrom(chrom, sizes, path)  # the track may spell it chr1 or 1
+            starts, ends, values = read_intervals(handle, name)
             widths = ends - starts
             finite = np.isfinite(values)
             covered = int(widths[finite].sum())
@@ -79,9 +82,9 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
             rows.append(
                 {
                     "chrom": chrom,
-                    "length": sizes[chrom],
-                    "nan_fraction": 1 - covered / sizes[chrom],
-                    "zero_fraction": zero / sizes[chrom],
+                    "length": sizes[name],
+                    "nan_fraction": 1 - covered / sizes[name],
+                    "zero_fraction": zero / sizes[name],
                     "mean": total / covered if covered else float("nan"),
                 }
             )
@@ -93,10 +96,20 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
 def sample_values(
     path: str | Path, n: int, seed: int = 0, chroms: Iterable[str] | None = None
 ) -> np.ndarray:
-    """Values at ``n`` bases drawn uniformly from the covered (non-NaN) bases of a track."""
+    """Values at ``n`` bases drawn uniformly from the covered (non-NaN) bases of a track
+    (``chroms`` in either spelling, ``chr1`` or ``1``).
+
+    Raises
+    ------
+    InputFileError
+        When the bigWig lacks one of ``chroms``.
+    """
     handle = _open(path)
     try:
-        names = list(chroms) if chroms is not None else list(handle.chroms())
+        sizes = handle.chroms()
+        names = (
+            [resolve_chrom(c, sizes, path) for c in chroms] if chroms is not None else list(sizes)
+        )
         parts = [read_intervals(handle, c) for c in names]
     finally:
         handle.close()
@@ -169,9 +182,8 @@ def read_values(path: str | Path, chrom: str, start: int, end: int) -> np.ndarra
     handle = _open(path)
     try:
         sizes = handle.chroms()
-        if chrom not in sizes:
-            raise InputFileError(path, f"has no chromosome {chrom!r}")
-        return np.asarray(handle.values(chrom, max(0, start), min(end, sizes[chrom]), numpy=True))
+        name = resolve_chrom(chrom, sizes, path)
+        return np.asarray(handle.values(name, max(0, start), min(end, sizes[name]), numpy=True))
     finally:
         handle.close()
 
