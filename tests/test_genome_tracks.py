@@ -115,3 +115,24 @@ def test_read_bed_reads_three_columns_and_names_bad_files(tmp_path):
     empty = tmp_path / "empty.bed"
     empty.write_text("")
     assert read_bed(empty).empty
+
+
+def test_bed_readers_skip_ucsc_header_lines_and_name_a_bad_line(tmp_path):
+    from seqreg.io import read_bed, read_tss
+
+    with_headers = tmp_path / "regions.bed"
+    with_headers.write_text('browser position chr1:1-100\ntrack name="gaps" description="x"\n'
+                            "# a comment\nchr1\t10\t20\n\nchr2\t0\t5\n")  # fmt: skip
+    table = read_bed(with_headers)
+    assert table.values.tolist() == [["chr1", 10, 20], ["chr2", 0, 5]]
+    assert str(table["start"].dtype) == "int64"
+    tss = tmp_path / "tss.bed"
+    tss.write_text('track name="tss"\nchr1\t100\t101\tT1.1\t0\t+\tG1\n')
+    assert read_tss(tss)[["chrom", "position", "gene_id"]].values.tolist() == [["chr1", 100, "G1"]]
+    bad = tmp_path / "bad.bed"
+    bad.write_text("track name=x\nchr1\t1\t2\nchr1\t3.5\t9\n")
+    with pytest.raises(
+        InputFileError,
+        match=r"bad\.bed: columns 2 and 3 \(start, end\) must be integers; line 3: 'chr1\\t3.5\\t9'",
+    ):
+        read_bed(bad)
