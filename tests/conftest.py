@@ -74,3 +74,28 @@ def smoke_store(smoke_manifest, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("training_store") / "store.h5"
     data.build_store(smoke_manifest, path, spec, windows, progress=False)
     return path
+
+
+#: Small inputs that real users' data resembles (README.md there lists each case); CI lays
+#: this folder out read-only beside the repository, so tests work on copies.
+BYOD_CASES = PROJECT_ROOT.parent / "shared" / "cases" / "byod"
+
+
+@pytest.fixture
+def byod_case(tmp_path):
+    """``byod_case(name)`` -> a writable copy of the case folder ``../shared/cases/byod/<name>``."""
+    import shutil
+
+    def copy(name: str) -> Path:
+        source = BYOD_CASES / name
+        if not source.is_dir():
+            pytest.fail(
+                f"{source}: case folder missing (the tests expect ../shared beside the repository)"
+            )
+        target = tmp_path / name
+        shutil.copytree(source, target, ignore=shutil.ignore_patterns("repro.py", "__pycache__"))
+        for path in [target, *target.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)
+        return target
+
+    return copy
