@@ -21,6 +21,7 @@ MD5 = "md5:" + hashlib.md5(PAYLOAD).hexdigest()
 CHANGED = bytes(reversed(PAYLOAD))  # a new release of the file, same length
 GZIPPED = gzip.compress(PAYLOAD, mtime=0)
 FAST = {"backoff": 0.01, "progress": False, "chunk_size": 64 * 1024}
+MAX_STUCK = 30  # requests the "stuck" server answers before it says 404
 
 
 class Server:
@@ -37,6 +38,9 @@ class Server:
       badstart the first resume answers 206 from the wrong byte
       gzip     sends the bytes with Content-Encoding: gzip (they must be saved as sent)
       nolength no Content-Length; the first answer stops halfway
+      stuck    ignores Range and cuts every answer at the same byte (half the file); after
+               MAX_STUCK requests it answers 404, so a downloader that never gives up ends
+      trickle  honours Range, but every answer stops after an eighth of the file
     """
 
     def __init__(self, mode: str):
@@ -61,7 +65,7 @@ class Server:
                     server.ranges.append(self.headers.get("Range"))
                     attempt = len(server.ranges)
                 mode = server.mode
-                if mode == "missing":
+                if mode == "missing" or (mode == "stuck" and attempt > MAX_STUCK):
                     return self._status(404)
                 if mode == "flaky" and attempt <= 2:
                     return self._status(503)
@@ -74,7 +78,7 @@ class Server:
                 start = 0
                 match = re.match(r"bytes=(\d+)-$", self.headers.get("Range") or "")
                 fresh = etag is not None and self.headers.get("If-Range") not in (None, etag)
-                if match and mode not in ("norange", "nolength") and not fresh:
+                if match and mode not in ("norange", "nolength", "stuck") and not fresh:
                     start = int(match.group(1))
                     if start >= len(body):
                         self.send_response(416)
@@ -102,11 +106,19 @@ class Server:
                     self.close_connection = True
                 else:
                     self.send_header("Content-Length", str(len(body) - start))
-                self.send_header("Accept-Ranges", "none" if mode == "norange" else "bytes")
+                ranges = "none" if mode in ("norange", "stuck") else "bytes"
+                self.send_header("Accept-Ranges", ranges)
                 self.end_headers()
                 payload = body[start:]
+                cut = None
                 if mode in ("drop", "norange", "changed", "badstart", "nolength") and attempt == 1:
-                    payload = payload[: len(payload) // 2]
+                    cut = len(payload) // 2
+                elif mode == "stuck":
+                    cut = len(body) // 2
+                elif mode == "trickle" and len(payload) > len(body) // 8:
+                    cut = len(body) // 8
+                if cut is not None:
+                    payload = payload[:cut]
                     self._send(payload)
                     self.close_connection = True
                     self.connection.shutdown(2)  # the peer sees a truncated body
@@ -294,3 +306,30 @@ def test_unknown_checksum_returns_sha256_to_record(tmp_path):
     with serve("normal") as (url, _):
         assert download(url, tmp_path / "f", "unknown", **FAST) == SHA256
     assert file_checksum(tmp_path / "f") == SHA256
+
+
+def test_server_that_cuts_every_transfer_at_the_same_byte_spends_the_retries(tmp_path):
+    # It ignores Range, so each attempt starts again from byte 0 and stops where the last
+    # one did: no attempt gets further, and the retry budget must run out.
+    import time
+
+    dest = tmp_path / "file.bin"
+    started = time.monotonic()
+    with serve("stuck") as (url, server), pytest.raises(DownloadError) as caught:
+        download(url, dest, SHA256, retries=3, **FAST)
+    assert time.monotonic() - started < 10
+    assert server.statuses == [200] * 4  # the first attempt and 3 retries, no 404 reached
+    message = str(caught.value)
+    assert url in message and str(dest) in message
+    assert "after 4 attempts" in message
+    assert f"no attempt got past byte {len(PAYLOAD) // 2}" in message
+    assert not dest.exists()
+
+
+def test_every_attempt_that_gets_further_renews_the_retries(tmp_path):
+    dest = tmp_path / "file.bin"
+    with serve("trickle") as (url, server):
+        download(url, dest, SHA256, retries=1, **FAST)  # 8 attempts, each an eighth further
+    assert dest.read_bytes() == PAYLOAD
+    assert server.statuses == [200] + [206] * 7
+    assert server.bytes_sent == len(PAYLOAD)

@@ -96,7 +96,10 @@ def download(
     size
         Expected size in bytes (also checked), or ``None``.
     retries
-        Attempts after the first one, for dropped connections and 5xx/429 answers.
+        Attempts after the first one, for dropped connections and 5xx/429 answers. An
+        attempt that carries the file past the furthest byte reached so far starts the
+        count again; one that gets no further (a server that ignores ``Range`` and cuts
+        every transfer at the same byte) spends it.
     backoff
         Seconds before the first retry; doubled after each (capped at 60 s).
     timeout
@@ -122,12 +125,16 @@ def download(
 
     restarted_after_mismatch = False
     failures = 0
+    # furthest byte of the file held so far (in this call or a partial file of an earlier
+    # one): only bytes beyond it count as progress
+    furthest = part.stat().st_size if part.exists() and _read_meta(part, url) else 0
     with requests.Session() as session:
         while True:
             try:
                 complete = _fetch_into(session, url, part, timeout, chunk_size, progress, dest.name)
                 if not complete and size is not None and part.stat().st_size < size:
-                    raise _IncompleteError(f"{part.stat().st_size} of {size} bytes so far")
+                    held = part.stat().st_size
+                    raise _BrokenTransfer(f"{held} of {size} bytes so far", held)
                 if not complete and checksum in (None, "unknown") and size is None:
                     part.unlink(missing_ok=True)
                     raise DownloadError(
@@ -139,7 +146,9 @@ def download(
                 kept = f"; the partial file {part} is kept" if part.exists() else ""
                 raise DownloadError(f"{url}: {err} (nothing written to {dest}{kept})") from None
             except (requests.RequestException, _IncompleteError, OSError) as err:
-                if isinstance(err, _Progressed):
+                reached = getattr(err, "reached", None)
+                if reached is not None and reached > furthest:
+                    furthest = reached
                     failures = 0  # the transfer moves forward: drops are not failures
                 failures += 1
                 if failures > retries:
@@ -148,8 +157,14 @@ def download(
                         if part.exists()
                         else ""
                     )
+                    stuck = (
+                        f"; no attempt got past byte {furthest}"
+                        if reached is not None and furthest and failures > 1
+                        else ""
+                    )
                     raise DownloadError(
-                        f"{url}: download failed after {failures} attempts ({err}){kept}"
+                        f"{url}: download of {dest} failed after {failures} attempts "
+                        f"({err}){stuck}{kept}"
                     ) from err
                 wait = min(
                     max(backoff * 2 ** (failures - 1), getattr(err, "retry_after", 0.0)), 60.0
@@ -182,10 +197,16 @@ class _IncompleteError(Exception):
     """The transfer stopped early or must start again; retrying helps."""
 
     retry_after = 0.0
+    #: the byte of the file the attempt got to (None when no body was read)
+    reached: int | None = None
 
 
-class _Progressed(_IncompleteError):
-    """The connection dropped after some bytes arrived."""
+class _BrokenTransfer(_IncompleteError):
+    """The connection dropped or closed after the transfer had started."""
+
+    def __init__(self, message: str, reached: int):
+        super().__init__(message)
+        self.reached = reached
 
 
 def _meta_path(part: Path) -> Path:
@@ -278,11 +299,11 @@ def _fetch_into(
                     written += len(chunk)
                     bar.update(len(chunk))
             except Exception as err:  # urllib3 and socket errors alike: a broken transfer
-                kind = _Progressed if written > offset else _IncompleteError
-                raise kind(f"connection broken after {written} bytes ({err})") from err
+                raise _BrokenTransfer(
+                    f"connection broken after {written} bytes ({err})", written
+                ) from err
         if total is not None and written < total:
-            kind = _Progressed if written > offset else _IncompleteError
-            raise kind(f"connection closed after {written} of {total} bytes")
+            raise _BrokenTransfer(f"connection closed after {written} of {total} bytes", written)
         return total is not None
 
 
