@@ -1,6 +1,6 @@
 """Training data: windows and splits, target transforms, the HDF5 store, the Keras
-loader, and BAM to coverage (Basenji 2018 and 2019 preprocessing). Used by notebooks
-01-03 and 06.
+loader, BAM to coverage (Basenji 2018 and 2019 preprocessing), and stores converted from
+Basenji/Baskerville data directories. Used by notebooks 01-03 and 06.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -9,8 +9,15 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["windows", "targets", "store", "loader", "coverage"],
+    submodules=["inputs", "windows", "targets", "store", "loader", "coverage", "basenji_import"],
     submod_attrs={
+        "inputs": [
+            "INTERVAL_FORMATS",
+            "genome_chrom_sizes",
+            "to_genome_names",
+            "dataset_intervals",
+            "dataset_tss",
+        ],
         "windows": [
             "SPLITS",
             "NanPolicy",
@@ -39,6 +46,12 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "coverage_from_alignments",
             "gc_correct",
             "bam_coverage",
+        ],
+        "basenji_import": [
+            "BasenjiData",
+            "read_basenji_data",
+            "convert_basenji_data",
+            "fitting_scales",
         ],
     },
 )

@@ -133,13 +133,10 @@ def _write_store_arrays(store, fa, windows, tracks, spec: WindowSpec, merged_mas
 def _mask_regions(manifest, genome: str):
     import pandas as pd
 
-    from ..io.annotation import read_bed
+    from .inputs import dataset_intervals
 
-    frames = []
-    for role in ("blacklist", "unmappable"):
-        for entry in manifest.files_with_role(role, genome):
-            if entry.format in ("bed", "bed_gz"):
-                frames.append(read_bed(entry.local_path))
+    frames = [dataset_intervals(manifest, role, genome) for role in ("blacklist", "unmappable")]
+    frames = [f for f in frames if f is not None]
     return pd.concat(frames, ignore_index=True) if frames else None
 
 

@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 
 from ..models.geometry import target_bins
+from ..project.errors import InputFileError
 
 SPLITS = ("train", "valid", "test")
 
@@ -200,7 +201,10 @@ def assign_splits(
     Raises
     ------
     ValueError
-        When a custom split function returns labels other than train, valid and test.
+        When a custom split function returns labels other than train, valid and test, or
+        no window is left for training (a genome too small for the split). A split that
+        comes out empty although asked for is a warning; when the default blocks leave
+        valid or test empty, windows are assigned one by one instead.
     """
     windows = windows.sort_values(["chrom", "start"]).reset_index(drop=True)
     if custom is not None:
@@ -210,20 +214,14 @@ def assign_splits(
         for split, names in chromosomes.items():
             labels[windows["chrom"].isin(list(names)).to_numpy()] = split
     else:
-        block_bp = block_bp or 8 * int((windows["end"] - windows["start"]).max())
-        block = windows["chrom"] + ":" + (windows["start"] // block_bp).astype(str)
-        blocks = list(dict.fromkeys(block))
-        rng = np.random.default_rng(seed)
-        rng.shuffle(blocks)
-        sizes = block.value_counts()
-        labels_by_block, counts = {}, {"test": 0, "valid": 0}
-        targets = {"test": test_fraction * len(windows), "valid": valid_fraction * len(windows)}
-        for b in blocks:
-            split = next((s for s in ("test", "valid") if counts[s] < targets[s]), "train")
-            labels_by_block[b] = split
-            if split != "train":
-                counts[split] += sizes[b]
-        labels = block.map(labels_by_block).to_numpy(dtype=object)
+        window_bp = int((windows["end"] - windows["start"]).max())
+        labels = _random_blocks(
+            windows, block_bp or 8 * window_bp, valid_fraction, test_fraction, seed
+        )
+        wanted = {"train": 1.0, "valid": valid_fraction, "test": test_fraction}
+        if block_bp is None and any(f > 0 and s not in labels for s, f in wanted.items()):
+            # a genome of few blocks: split window by window so every split gets some
+            labels = _random_blocks(windows, window_bp, valid_fraction, test_fraction, seed)
     unknown = set(labels) - set(SPLITS)
     if unknown:
         raise ValueError(f"split labels must be {SPLITS}, got {sorted(unknown)}")
@@ -240,7 +238,48 @@ def assign_splits(
             keep[i] = False
             continue
         last_end[split] = max(last_end.get(split, 0), end)
-    return windows.assign(split=labels)[keep].reset_index(drop=True)
+    result = windows.assign(split=labels)[keep].reset_index(drop=True)
+    counts = result["split"].value_counts()
+    if not counts.get("train", 0):
+        raise ValueError(
+            f"no window is left for training: {len(windows)} windows in all "
+            f"({', '.join(f'{s} {counts.get(s, 0)}' for s in SPLITS)}); the genome is too small "
+            "for these split fractions (use a smaller scale, smaller fractions or more sequence)"
+        )
+    requested = (
+        {"valid": valid_fraction, "test": test_fraction}
+        if custom is None and chromosomes is None
+        else {}
+    )
+    for split in SPLITS:
+        if not counts.get(split, 0) and (
+            requested.get(split, 0) > 0 or (chromosomes or {}).get(split)
+        ):
+            warnings.warn(
+                f"the {split} split is empty ({len(result)} windows: "
+                f"{', '.join(f'{s} {counts.get(s, 0)}' for s in SPLITS)})",
+                stacklevel=2,
+            )
+    return result
+
+
+def _random_blocks(windows, block_bp: int, valid_fraction: float, test_fraction: float, seed: int):
+    """Split labels by random contiguous blocks of ``block_bp``, test then valid filled first."""
+    block = windows["chrom"] + ":" + (windows["start"] // block_bp).astype(str)
+    blocks = list(dict.fromkeys(block))
+    rng = np.random.default_rng(seed)
+    rng.shuffle(blocks)
+    sizes = block.value_counts()
+    labels_by_block, counts = {}, {"test": 0, "valid": 0}
+    targets = {"test": test_fraction * len(windows), "valid": valid_fraction * len(windows)}
+    for b in blocks:
+        split = next((s for s in ("test", "valid") if counts[s] < targets[s]), "train")
+        if split != "train" and counts["test"] + counts["valid"] + sizes[b] >= len(windows):
+            split = "train"  # never the last windows: training needs some
+        labels_by_block[b] = split
+        if split != "train":
+            counts[split] += sizes[b]
+    return block.map(labels_by_block).to_numpy(dtype=object)
 
 
 def overlapping_pairs_across_splits(windows) -> int:
@@ -272,29 +311,42 @@ def plan_windows(
 ):
     """Contigs, windows, the unmappable filter and splits for one genome of a dataset.
 
+    Chromosomes the manifest excludes (``genomes[].exclude_chroms``) get no windows; gaps and
+    unmappable BEDs may spell chromosomes either way (``1`` or ``chr1``).
+
     Returns
     -------
     windows, dropped
         The kept windows (``chrom``, ``start``, ``end``, ``unmappable_fraction``,
         ``split``) and the number dropped for unmappable sequence.
+
+    Raises
+    ------
+    InputFileError
+        When no chromosome is long enough for one window, or an input BED is unreadable.
+    ValueError
+        When no window is left for training (see :func:`assign_splits`).
     """
 
-    from ..io.annotation import read_bed
-    from ..io.fasta import gaps_from_fasta, read_chrom_sizes
+    from ..io.fasta import gaps_from_fasta
+    from .inputs import dataset_intervals, genome_chrom_sizes
 
     genome = genome or next(iter(manifest.genomes))
     fasta = manifest.path_of("genome_fasta", genome)
-    sizes = read_chrom_sizes(f"{fasta}.fai")
-    if manifest.has("gaps", genome) and manifest.file("gaps", genome).format == "bed":
-        gaps = [
-            tuple(row) for row in read_bed(manifest.path_of("gaps", genome)).itertuples(index=False)
-        ]
+    sizes = genome_chrom_sizes(manifest, genome)
+    gap_table = dataset_intervals(manifest, "gaps", genome)
+    if gap_table is not None:
+        gaps = [tuple(row) for row in gap_table.itertuples(index=False)]
     else:
-        gaps = gaps_from_fasta(fasta, min_length=spec.min_gap)
+        gaps = gaps_from_fasta(fasta, list(sizes), min_length=spec.min_gap)
     windows = tile_windows(contigs(sizes, gaps, spec.min_gap), spec.seq_length, spec.stride)
-    unmappable = None
-    if manifest.has("unmappable", genome):
-        unmappable = read_bed(manifest.path_of("unmappable", genome))
+    if not len(windows):
+        raise InputFileError(
+            fasta,
+            f"no chromosome holds a {spec.seq_length:,}-bp window (longest contig "
+            f"{max(sizes.values()):,} bp); use a smaller scale or a larger genome",
+        )
+    unmappable = dataset_intervals(manifest, "unmappable", genome)
     windows["unmappable_fraction"] = covered_fraction(windows, unmappable)
     keep = windows["unmappable_fraction"] <= spec.max_unmappable
     windows = assign_splits(

@@ -13,6 +13,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
     submod_attrs={
         "fasta": [
             "read_chrom_sizes",
+            "check_fasta_file",
             "ensure_fasta_index",
             "iter_sequence_chunks",
             "n_runs",
@@ -22,9 +23,17 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "write_chrom_sizes",
         ],
         "chroms": ["chrom_aliases", "chrom_alias", "match_chrom", "resolve_chrom"],
-        "annotation": ["write_bed", "read_gtf", "read_bed", "read_tss"],
+        "annotation": [
+            "write_bed",
+            "read_gtf",
+            "read_bed",
+            "read_tss",
+            "tss_from_gtf",
+            "TSS_COLUMNS",
+        ],
         "bigwig": [
             "bigwig_chrom_sizes",
+            "chroms_without_values",
             "read_intervals",
             "coverage_qc",
             "sample_values",

@@ -137,31 +137,126 @@ def read_bed(path: str | Path):
     return table.astype({"start": "int64", "end": "int64"})
 
 
+#: columns of a TSS table, as :func:`read_tss` and :func:`tss_from_gtf` return it
+TSS_COLUMNS = ["chrom", "position", "end", "transcript_id", "score", "strand", "gene_id"]
+
+
 def read_tss(path: str | Path):
-    """Read a TSS BED (``chrom``, 0-based ``position``, end, ``transcript_id``, score,
-    ``strand``, ``gene_id``), as the manifest's ``tss`` role holds it (UCSC ``track`` and
-    ``browser`` lines and ``#`` comments skipped).
+    """Read a TSS BED: BED6 (``chrom``, 0-based start, end, name = gene id, score, strand) or
+    this project's BED7 (the 4th column a transcript id, the 7th the gene id).
+
+    UCSC ``track`` and ``browser`` lines and ``#`` comments are skipped. In a BED6 every line
+    is one TSS of the gene in its name column, so a gene's alternative TSSs are separate
+    lines; each gets the TSS id ``<gene>@<chrom>:<position>``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TSS_COLUMNS`: ``chrom``, ``position`` (0-based), ``end``,
+        ``transcript_id`` (one id per TSS), ``score``, ``strand`` (``+``/``-``), ``gene_id``.
 
     Raises
     ------
     InputFileError
-        When the file is unreadable or lacks the seven columns.
+        When the file is missing or unreadable, has fewer than 6 columns, a start that is
+        not an integer or a strand other than ``+``/``-`` (the line is named).
     """
     import io
 
     import pandas as pd
 
-    from ..project.errors import InputFileError
-
-    names = ["chrom", "position", "end", "transcript_id", "score", "strand", "gene_id"]
-    text, _ = _bed_lines(Path(path))
+    path = Path(path)
+    if not path.exists():
+        raise InputFileError(path, "no such TSS BED file")
+    text, numbers = _bed_lines(path)
+    if not text:
+        raise InputFileError(path, "holds no TSS lines")
     try:
-        table = pd.read_csv(io.StringIO(text), sep="\t", header=None, names=names,
-                            dtype={"chrom": str, "transcript_id": str, "gene_id": str})  # fmt: skip
-    except (OSError, ValueError, pd.errors.ParserError) as err:
+        raw = pd.read_csv(io.StringIO(text), sep="\t", header=None, dtype=str)
+    except (ValueError, pd.errors.ParserError) as err:
         raise InputFileError(path, f"is not a readable TSS BED ({err})") from None
-    if table[["position", "strand", "gene_id"]].isna().any().any():
+    if raw.shape[1] < 6 or raw.iloc[:, :6].isna().any().any():
+        row = int(raw.iloc[:, : min(6, raw.shape[1])].isna().any(axis=1).to_numpy().argmax())
         raise InputFileError(
-            path, "needs 7 columns: chrom, start, end, transcript id, score, strand, gene id"
+            path,
+            "a TSS BED needs 6 columns (chrom, start, end, gene id, score, strand) or 7 "
+            f"(chrom, start, end, transcript id, score, strand, gene id); line {numbers[row]} "
+            f"has {int(raw.iloc[row].notna().sum())}",
         )
-    return table
+    table = raw.iloc[:, :6].copy()
+    table.columns = TSS_COLUMNS[:6]
+    bad = _first_non_integer(table, ["position", "end"], numbers, text)
+    if bad:
+        raise InputFileError(path, f"columns 2 and 3 (start, end) must be integers; {bad}")
+    table = table.astype({"position": "int64", "end": "int64"})
+    wrong_strand = ~table["strand"].isin(["+", "-"])
+    if wrong_strand.any():
+        row = int(wrong_strand.to_numpy().argmax())
+        raise InputFileError(
+            path,
+            f"column 6 (strand) must be + or -; line {numbers[row]} has {table['strand'].iloc[row]!r}",
+        )
+    seven = raw.shape[1] >= 7 and raw.iloc[:, 6].notna().all()
+    if seven:
+        table["gene_id"] = raw.iloc[:, 6].to_numpy()
+    else:
+        table["gene_id"] = table["transcript_id"]
+        table["transcript_id"] = (
+            table["gene_id"] + "@" + table["chrom"] + ":" + table["position"].astype(str)
+        )
+    table["score"] = pd.to_numeric(table["score"], errors="coerce").fillna(0)
+    return table[TSS_COLUMNS].reset_index(drop=True)
+
+
+def tss_from_gtf(path: str | Path):
+    """Transcription start sites of a GTF's transcripts, one row per distinct TSS of a gene.
+
+    The TSS of a transcript is its first base: ``start`` on the + strand, ``end - 1`` on the
+    - strand (0-based). Transcripts of a gene that start at the same base share one row (the
+    first transcript's id), so a gene keeps one row per alternative TSS, as the Basenji
+    gene-level analyses use them (Kelley et al. 2018, Methods "Gene expression"). A GTF
+    without ``transcript`` records (only ``gene`` or only ``exon`` records) gives one TSS
+    per gene or per exon-assembled transcript.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`TSS_COLUMNS` (as :func:`read_tss`), sorted by chrom and position.
+
+    Raises
+    ------
+    InputFileError
+        When the GTF is unreadable or has neither transcript, gene nor exon records with a
+        ``gene_id`` attribute.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    records = read_gtf(path, features=["transcript", "gene", "exon"])
+    if not len(records):
+        raise InputFileError(path, "has no transcript, gene or exon records to take TSSs from")
+    if "gene_id" not in records.columns or records["gene_id"].isna().all():
+        raise InputFileError(path, "has no records with a gene_id attribute to take TSSs from")
+    records = records[records["gene_id"].notna() & records["strand"].isin(["+", "-"])]
+    if (records["feature"] == "transcript").any():
+        units = records[records["feature"] == "transcript"]
+        units = units.assign(transcript_id=units.get("transcript_id", units["gene_id"]))
+    elif (records["feature"] == "exon").any() and "transcript_id" in records.columns:
+        exons = records[records["feature"] == "exon"]
+        units = exons.groupby("transcript_id", as_index=False).agg(
+            chrom=("chrom", "first"), start=("start", "min"), end=("end", "max"),
+            strand=("strand", "first"), gene_id=("gene_id", "first"),
+        )  # fmt: skip
+    elif (records["feature"] == "gene").any():
+        units = records[records["feature"] == "gene"]
+        units = units.assign(transcript_id=units["gene_id"])
+    else:
+        raise InputFileError(path, "has no transcript, gene or exon records to take TSSs from")
+    position = units["start"].where(units["strand"] == "+", units["end"] - 1).astype("int64")
+    tss = pd.DataFrame({
+        "chrom": units["chrom"].astype(str).to_numpy(), "position": position.to_numpy(),
+        "end": position.to_numpy() + 1, "transcript_id": units["transcript_id"].astype(str).to_numpy(),
+        "score": 0, "strand": units["strand"].to_numpy(), "gene_id": units["gene_id"].astype(str).to_numpy(),
+    })  # fmt: skip
+    tss = tss.drop_duplicates(["gene_id", "chrom", "position", "strand"])
+    return tss.sort_values(["chrom", "position", "gene_id"], kind="stable").reset_index(drop=True)

@@ -93,6 +93,37 @@ def coverage_qc(path: str | Path, chroms: Iterable[str] | None = None):
     return pd.DataFrame(rows)
 
 
+def chroms_without_values(path: str | Path) -> list[str]:
+    """Chromosomes of a bigWig that hold no finite value (no intervals, or only NaN ones).
+
+    Reads the zoom-level summary of each chromosome first and scans the stored intervals only
+    of chromosomes whose summary has no finite maximum, so a large track costs little.
+
+    Returns
+    -------
+    list of str
+        Chromosome names as the bigWig spells them, in header order.
+
+    Raises
+    ------
+    InputFileError
+        When the file is missing or not a bigWig.
+    """
+    handle = _open(path)
+    try:
+        empty = []
+        for chrom in handle.chroms():
+            summary = handle.stats(chrom, type="max")
+            if summary and summary[0] is not None and np.isfinite(summary[0]):
+                continue
+            _, _, values = read_intervals(handle, chrom)
+            if not np.isfinite(values).any():
+                empty.append(chrom)
+        return empty
+    finally:
+        handle.close()
+
+
 def sample_values(
     path: str | Path, n: int, seed: int = 0, chroms: Iterable[str] | None = None
 ) -> np.ndarray:

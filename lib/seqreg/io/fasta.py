@@ -52,27 +52,108 @@ def read_chrom_sizes(path: str | Path) -> dict[str, int]:
     return sizes
 
 
-def ensure_fasta_index(fasta: str | Path) -> Path:
-    """Build ``<fasta>.fai`` with pyfaidx unless an up-to-date one exists; return its path.
+def check_fasta_file(fasta: str | Path, declared: str | None = None) -> str:
+    """What kind of FASTA file ``fasta`` is: ``"plain"`` or ``"bgzf"``.
+
+    Parameters
+    ----------
+    fasta
+        The file.
+    declared
+        The manifest format (``fasta`` or ``fasta_gz``), when known; a compressed file
+        declared ``fasta`` is an error.
 
     Raises
     ------
     InputFileError
-        When the FASTA is missing or cannot be indexed.
+        When the file is missing or empty, compressed with plain gzip (pyfaidx reads only BGZF;
+        the message gives the command that recompresses it), gzip-compressed but declared
+        plain ``fasta``, or not FASTA text (the first character is not ``>``).
     """
-    import pyfaidx
+    import gzip
 
     fasta = Path(fasta)
     if not fasta.exists():
         raise InputFileError(fasta, "no such FASTA file")
+    with open(fasta, "rb") as handle:
+        head = handle.read(18)
+    if not head:
+        raise InputFileError(fasta, "is empty")
+    if head[:2] == b"\x1f\x8b":
+        bgzf = len(head) >= 16 and head[3] & 4 and head[12:14] == b"BC"
+        if declared == "fasta":
+            raise InputFileError(fasta, "is gzip-compressed but declared 'format: fasta'; "
+                                 "declare it 'fasta_gz' (BGZF) or add 'unpack: gunzip'")  # fmt: skip
+        if not bgzf:
+            raise InputFileError(
+                fasta,
+                "is compressed with plain gzip, which cannot be read by position; recompress it "
+                f"with bgzip ('gunzip {fasta.name} && bgzip {fasta.stem}', which keeps the name) "
+                "or add 'unpack: gunzip' to its manifest entry",
+            )
+        with gzip.open(fasta, "rb") as handle:
+            first = handle.read(1)
+        kind = "bgzf"
+    else:
+        first, kind = head.lstrip()[:1], "plain"
+    if first != b">":
+        raise InputFileError(
+            fasta, f"is not a FASTA file (it starts with {first!r}, not a '>' header line)"
+        )
+    return kind
+
+
+def _index_is_current(fasta: Path, index: Path, kind: str) -> bool:
+    """Whether ``index`` is a complete .fai of ``fasta``: newer than it, every line five
+    integers, and (plain FASTA) every record's offset just after a line end, the last record
+    ending within the file."""
+    if not index.exists() or index.stat().st_mtime_ns < fasta.stat().st_mtime_ns:
+        return False
+    try:
+        rows = [line.rstrip("\n").split("\t") for line in index.read_text().splitlines()]
+        entries = [(r[0], *map(int, r[1:5])) for r in rows if r != [""]]
+    except (ValueError, IndexError, UnicodeDecodeError, OSError):
+        return False
+    if not entries or any(len(r) < 5 for r in rows if r != [""]):
+        return False
+    if kind != "plain":
+        return True
+    size = fasta.stat().st_size
+    _, length, offset, line_bases, line_width = entries[-1]
+    if line_bases <= 0 or offset + (length // line_bases) * line_width + length % line_bases > size:
+        return False
+    checked = entries if len(entries) <= 200 else entries[:100] + entries[-100:]
+    with open(fasta, "rb") as handle:
+        for _, _, offset, _, _ in checked:
+            handle.seek(offset - 1)
+            if handle.read(1) != b"\n":
+                return False
+    return True
+
+
+def ensure_fasta_index(fasta: str | Path, declared: str | None = None) -> Path:
+    """Build ``<fasta>.fai`` with pyfaidx unless a current, complete one exists; return its path.
+
+    A stale index (older than the FASTA) or a truncated or malformed one is rebuilt.
+
+    Raises
+    ------
+    InputFileError
+        When the FASTA is missing, not FASTA, compressed other than with BGZF (see
+        :func:`check_fasta_file`), or cannot be indexed.
+    """
+    import pyfaidx
+
+    fasta = Path(fasta)
+    kind = check_fasta_file(fasta, declared)
     index = Path(str(fasta) + ".fai")
-    if index.exists() and index.stat().st_mtime_ns >= fasta.stat().st_mtime_ns:
+    if _index_is_current(fasta, index, kind):
         return index
     with atomic_path(index) as tmp:
         tmp.unlink()  # pyfaidx would read the empty placeholder as an index
         try:
             pyfaidx.Faidx(str(fasta), indexname=str(tmp), rebuild=True).close()
-        except pyfaidx.FastaIndexingError as err:
+        except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat) as err:
             raise InputFileError(fasta, f"cannot be indexed: {err}") from None
     return index
 

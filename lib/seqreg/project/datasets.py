@@ -272,69 +272,191 @@ def _index_fastas(manifest: Manifest) -> None:
     from ..io.fasta import ensure_fasta_index
 
     for entry in manifest.files_with_role("genome_fasta"):
-        ensure_fasta_index(entry.local_path)
+        ensure_fasta_index(entry.local_path, "fasta" if entry.unpack else entry.format)
+
+
+#: formats whose chromosome names (and interval ends) prepare compares with the FASTA
+_NAMED_FORMATS = ("bed", "bed_gz", "narrowpeak_gz", "gtf", "gtf_gz", "vcf_gz", "bigwig",
+                  "chrom_sizes", "fai")  # fmt: skip
 
 
 def check_consistency(manifest: Manifest) -> None:
-    """Check chromosome names and lengths agree across FASTA, chrom sizes and bigWigs.
+    """Check every file of each genome against its FASTA: chromosome names and lengths.
+
+    The FASTA index is the reference. Chromosome sizes files must list exactly its
+    chromosomes; every BED-like file (gaps, blacklist, unmappable, TSS, peaks, annotation),
+    GTF, VCF and bigWig must name at least some of them, in either spelling (``chr1`` /
+    ``1``, ``chrM`` / ``MT``, see :func:`seqreg.io.match_chrom`), and no interval may run
+    past a chromosome's end. A track must cover every chromosome the genome keeps
+    (``genomes[].exclude_chroms`` leaves chromosomes out) and hold finite values. Results
+    are remembered per file (size and modification time) in ``<root>/.seqreg/checked.json``.
 
     Raises
     ------
     InputFileError
-        Naming the file that disagrees and the file it disagrees with.
+        Naming the file that disagrees, the file it disagrees with, and what differs.
     """
-    from ..io.bigwig import bigwig_chrom_sizes
-    from ..io.fasta import read_chrom_sizes
-
-    for genome in manifest.genomes:
-        reference: dict[str, int] | None = None
-        reference_file: Path | None = None
-        for role in ("genome_fasta", "chrom_sizes"):
-            for entry in manifest.files_with_role(role, genome):
-                path = entry.local_path
-                sizes = read_chrom_sizes(
-                    Path(str(path) + ".fai") if role == "genome_fasta" else path
-                )
-                if reference is None:
-                    reference, reference_file = sizes, path
-                else:
-                    _compare_sizes(path, sizes, reference_file, reference, require_all=True)
-        if reference is None:
-            continue
-        for track in manifest.tracks:
-            if track.genome == genome:
-                _compare_sizes(
-                    track.local_path,
-                    bigwig_chrom_sizes(track.local_path),
-                    reference_file,
-                    reference,
-                )
-
-
-def _compare_sizes(
-    path: Path, sizes: dict, ref_path: Path, reference: dict, require_all: bool = False
-) -> None:
     from ..io.chroms import match_chrom
 
-    if not require_all:  # a track may spell chromosomes the other way: readers alias them
-        sizes = {match_chrom(c, reference) or c: n for c, n in sizes.items()}
-    unknown = [c for c in sizes if c not in reference]
-    if unknown:
-        alias = ""
-        if match_chrom(unknown[0], reference) is not None:
-            alias = " (the files use different chromosome naming, e.g. 'chr1' vs '1')"
+    state_path = manifest.root / STATE_DIR / "checked.json"
+    state = _read_state(state_path)
+    try:
+        only = next(iter(manifest.genomes)) if len(manifest.genomes) == 1 else None
+        for genome, info in manifest.genomes.items():
+            fastas = manifest.files_with_role("genome_fasta", genome)
+            if not fastas:
+                continue
+            fasta = fastas[0].local_path
+            reference = _file_chroms(fasta.with_name(fasta.name + ".fai"), "fai", state)["sizes"]
+            for pattern in info.exclude_chroms:
+                if not any(info.excludes(c) and _matches(pattern, c) for c in reference):
+                    log.warning("%s: exclude_chroms entry %r matches no chromosome of %s",
+                                manifest.source, pattern, fasta)  # fmt: skip
+            kept = {c: n for c, n in reference.items() if not info.excludes(c)}
+            for entry in [*manifest.files.values(), *manifest.tracks]:
+                if (entry.genome or only) != genome or entry.format not in _NAMED_FORMATS:
+                    continue
+                if entry.role in ("genome_fasta", "genome_index") or not entry.local_path.exists():
+                    continue
+                found = _file_chroms(entry.local_path, entry.format, state)
+                is_track = entry in manifest.tracks
+                _compare_names(entry.local_path, found, fasta, reference,
+                               exact=entry.role == "chrom_sizes")  # fmt: skip
+                if is_track:
+                    lacking = [c for c in kept if match_chrom(c, found["sizes"]) is None]
+                    if lacking:
+                        raise InputFileError(
+                            entry.local_path,
+                            f"track '{entry.id}' has no chromosome {lacking[0]!r} of {fasta} "
+                            f"({len(lacking)} missing: {', '.join(lacking[:5])}); leave them out "
+                            f"with 'exclude_chroms: [{', '.join(lacking[:3])}]' in genome "
+                            f"'{genome}' of {manifest.source}",
+                        )
+                    empty = [c for c in found["no_values"] if match_chrom(c, kept) is not None]
+                    if empty and len(empty) == sum(
+                        match_chrom(c, kept) is not None for c in found["sizes"]
+                    ):
+                        raise InputFileError(
+                            entry.local_path,
+                            f"track '{entry.id}' holds no finite value (every value is NaN or "
+                            "missing); it cannot be used as a training target",
+                        )
+                    if empty:
+                        log.warning("%s: track '%s' holds no finite value on %d chromosome(s) (%s)",
+                                    entry.local_path, entry.id, len(empty), ", ".join(empty[:5]))  # fmt: skip
+    finally:
+        write_json(state_path, state)
+
+
+def _matches(pattern: str, chrom: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    from ..io.chroms import chrom_aliases
+
+    return any(fnmatchcase(name, pattern) for name in (chrom, *chrom_aliases(chrom)))
+
+
+def _file_chroms(path: Path, file_format: str, state: dict) -> dict:
+    """``{"sizes": {chrom: length} or None, "ends": {chrom: largest end}, "no_values":
+    [...]}`` of a file, remembered in ``state`` by path, size and modification time."""
+    stat = path.stat()
+    key = str(path)
+    seen = state.get(key)
+    if seen and seen.get("size") == stat.st_size and seen.get("mtime_ns") == stat.st_mtime_ns:
+        return seen["chroms"]
+    found = _read_chroms(path, file_format)
+    state[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "chroms": found}
+    return found
+
+
+def _read_chroms(path: Path, file_format: str) -> dict:
+    import pandas as pd
+
+    from ..io.annotation import read_bed
+    from ..io.bigwig import bigwig_chrom_sizes, chroms_without_values
+    from ..io.fasta import read_chrom_sizes
+
+    found: dict = {"sizes": None, "ends": {}, "no_values": []}
+    if file_format in ("fai", "chrom_sizes"):
+        found["sizes"] = read_chrom_sizes(path)
+    elif file_format == "bigwig":
+        found["sizes"] = bigwig_chrom_sizes(path)
+        found["no_values"] = chroms_without_values(path)
+    elif file_format in ("bed", "bed_gz", "narrowpeak_gz"):
+        table = read_bed(path)
+        found["ends"] = {str(c): int(e) for c, e in table.groupby("chrom")["end"].max().items()}
+    elif file_format in ("gtf", "gtf_gz"):
+        try:
+            table = pd.read_csv(path, sep="\t", comment="#", header=None, usecols=[0, 4],
+                                dtype={0: str}, names=[0, 1, 2, 3, 4, 5, 6, 7, 8])  # fmt: skip
+        except (OSError, EOFError, ValueError, pd.errors.ParserError) as err:
+            raise InputFileError(path, f"is not a readable GTF ({err})") from None
+        found["ends"] = {str(c): int(e) for c, e in table.groupby(0)[4].max().items()}
+    elif file_format == "vcf_gz":
+        found["ends"] = _vcf_chroms(path)
+    return found
+
+
+def _vcf_chroms(path: Path) -> dict[str, int]:
+    """Largest position per chromosome of a VCF's records (plain text, gzip or BGZF)."""
+    ends: dict[str, int] = {}
+    try:
+        with gzip.open(path, "rt") if _is_gzip(path) else open(path) as handle:
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                fields = line.split("\t", 2)
+                if len(fields) >= 2 and fields[1].isdigit():
+                    ends[fields[0]] = max(ends.get(fields[0], 0), int(fields[1]))
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        raise InputFileError(path, f"is not a readable VCF ({err})") from None
+    return ends
+
+
+def _is_gzip(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def _compare_names(path: Path, found: dict, ref_path: Path, reference: dict, exact: bool) -> None:
+    """One file's chromosome names and extents against the FASTA's (``reference``)."""
+    from ..io.chroms import match_chrom
+
+    names = list(found["sizes"] or found["ends"])
+    if not names:
+        return  # an empty file names nothing
+    mapped = {c: match_chrom(c, reference) for c in names}
+    unknown = [c for c, m in mapped.items() if m is None]
+    if len(unknown) == len(names):
         raise InputFileError(
             path,
-            f"chromosome {unknown[0]!r} is not in {ref_path}{alias}; {len(unknown)} such names",
+            f"none of its {len(names)} chromosome names ({', '.join(map(repr, names[:4]))}) is a "
+            f"chromosome of {ref_path} ({', '.join(map(repr, list(reference)[:4]))}), in either spelling",
         )
-    for chrom, length in sizes.items():
-        if reference[chrom] != length:
+    if unknown:
+        if exact:
+            raise InputFileError(
+                path, f"chromosome {unknown[0]!r} is not in {ref_path}; {len(unknown)} such names"
+            )
+        log.warning("%s: %d of %d chromosome names are not in %s (%s); their lines are ignored",
+                    path, len(unknown), len(names), ref_path, ", ".join(unknown[:5]))  # fmt: skip
+    for chrom, length in (found["sizes"] or {}).items():
+        name = mapped[chrom]
+        if name is not None and reference[name] != length:
             raise InputFileError(
                 path,
-                f"chromosome {chrom!r} has length {length} but {reference[chrom]} in {ref_path}",
+                f"chromosome {chrom!r} has length {length} but {reference[name]} in {ref_path}",
             )
-    if require_all:
-        missing = [c for c in reference if c not in sizes]
+    for chrom, end in found["ends"].items():
+        name = mapped[chrom]
+        if name is not None and end > reference[name]:
+            raise InputFileError(
+                path,
+                f"a record on {chrom!r} ends at {end:,}, past the end of the chromosome "
+                f"({reference[name]:,} bp in {ref_path})",
+            )
+    if exact:
+        missing = [c for c in reference if match_chrom(c, found["sizes"]) is None]
         if missing:
             raise InputFileError(path, f"lacks chromosome {missing[0]!r} that {ref_path} has")
 

@@ -99,6 +99,7 @@ _GENOME_FIELDS = {
     "species": (True, (str,)),
     "assembly": (True, (str,)),
     "description": (False, (str,)),
+    "exclude_chroms": (False, (list,)),
 }
 
 
@@ -168,12 +169,27 @@ _STRANDS = ("+", "-", ".")
 
 @dataclass(frozen=True)
 class Genome:
-    """One genome of a dataset (``species`` and ``assembly`` as the sources name them)."""
+    """One genome of a dataset (``species`` and ``assembly`` as the sources name them).
+
+    ``exclude_chroms`` lists chromosomes (names or shell patterns such as ``chrUn_*``, in
+    either spelling: ``chrY`` also excludes ``Y``) that windows, targets and QC leave out,
+    for example ``chrY`` when the tracks come from female samples, or ``chrM``.
+    """
 
     id: str
     species: str
     assembly: str
     description: str = ""
+    exclude_chroms: tuple[str, ...] = ()
+
+    def excludes(self, chrom: str) -> bool:
+        """Whether ``chrom`` (in any common spelling) matches one of ``exclude_chroms``."""
+        from fnmatch import fnmatchcase
+
+        from ..io.chroms import chrom_aliases
+
+        names = [chrom, *chrom_aliases(chrom)]
+        return any(fnmatchcase(n, p) for p in self.exclude_chroms for n in names)
 
 
 @dataclass(frozen=True)
@@ -500,7 +516,12 @@ def _parse(path: Path, raw: Any, scale: str, data_root: str | Path | None) -> Ma
         _check_fields(path, where, g, _GENOME_FIELDS)
         if g["id"] in genomes:
             raise ManifestError(path, f"{where}.id", f"duplicate genome id {g['id']!r}")
-        genomes[g["id"]] = Genome(**g)
+        excluded = g.get("exclude_chroms") or []
+        if not all(isinstance(c, str) and c for c in excluded):
+            raise ManifestError(
+                path, f"{where}.exclude_chroms", "must be a list of chromosome names or patterns"
+            )
+        genomes[g["id"]] = Genome(**{**g, "exclude_chroms": tuple(excluded)})
 
     seen_ids: set[str] = set()
     files: dict[str, FileEntry] = {}
