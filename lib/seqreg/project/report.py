@@ -2,7 +2,8 @@
 
 Writes ``outputs/<dataset>/<scale>/report/``: one HTML page per executed notebook
 (nbconvert) and ``index.html`` showing every figure, grouped by notebook, with each
-notebook's metrics.
+notebook's metrics. A notebook the runner skipped (the dataset lacks a file it needs)
+is listed with the reason instead.
 """
 
 from __future__ import annotations
@@ -14,10 +15,15 @@ import sys
 from pathlib import Path
 
 from .files import write_text
+from .run import skipped_reason
 
 
 def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
     """Render the executed notebooks under ``output_base`` and return the index path.
+
+    Notebooks the runner skipped (:func:`~seqreg.project.run.skipped_reason`) are listed
+    as skipped, with their reason, and not rendered: figures or metrics an earlier run
+    of them left behind are not shown as results.
 
     Raises
     ------
@@ -40,6 +46,11 @@ def build_report(output_base: str | Path, title: str = "seqreg report") -> Path:
     exporter = HTMLExporter(template_name="lab")
     sections = []
     for notebook in notebooks:
+        reason = skipped_reason(notebook)
+        if reason is not None:
+            (report / f"{notebook.stem}.html").unlink(missing_ok=True)  # a page of an old run
+            sections.append(_skipped_section(notebook.stem, reason))
+            continue
         body, _ = exporter.from_filename(str(notebook))
         page = write_text(report / f"{notebook.stem}.html", body)
         prefix = notebook.stem.split("_", 1)[0]
@@ -83,6 +94,13 @@ def _section(stem: str, page: str, figures: list[Path], metrics: dict) -> str:
         f'<h2><a href="{html.escape(page)}">{html.escape(stem)}</a></h2>'
         f"{figs or '<p>(no figures)</p>'}"
         f"{f'<details><summary>metrics</summary><table>{rows}</table></details>' if rows else ''}"
+    )
+
+
+def _skipped_section(stem: str, reason: str) -> str:
+    return (
+        f'<h2 class="skipped">{html.escape(stem)} (skipped)</h2>'
+        f"<p>Not run: {html.escape(reason)}.</p>"
     )
 
 
