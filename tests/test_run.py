@@ -210,6 +210,21 @@ def test_either_role_of_an_alternative_satisfies_it_and_the_notebook_runs(tmp_pa
     assert json.loads((out / "metrics" / "98_needs.json").read_text()) == {"ran": True}
 
 
+def test_a_store_is_met_by_tracks_or_by_a_store_file(tmp_path):
+    from seqreg.project import load_manifest
+    from seqreg.project.run import missing_requirements
+
+    without = load_manifest(write_manifest(tmp_path, ["genome_fasta"]), "smoke", tmp_path)
+    store = tmp_path / "out" / "data" / "store.h5"
+    assert missing_requirements(without, ["store", "genome_fasta"], store) == ["store"]
+    store.parent.mkdir(parents=True)
+    store.write_bytes(b"converted")
+    assert missing_requirements(without, ["store", "genome_fasta"], store) == []
+    (tmp_path / "with").mkdir()
+    with_tracks = write_manifest(tmp_path / "with", ["genome_fasta"], tracks=True)
+    assert missing_requirements(load_manifest(with_tracks, "smoke", tmp_path), ["store"]) == []
+
+
 def test_requirements_of_the_project_notebooks_name_known_roles():
     from seqreg.project import ROLES
     from seqreg.project.run import notebook_requirements
@@ -219,9 +234,11 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     )
     declared = {nb.stem: notebook_requirements(nb) for nb in notebooks}
     for stem, requirements in declared.items():
-        assert "genome_fasta" in requirements or stem.startswith("15_"), stem
+        assert "genome_fasta" in requirements or stem[:2] in ("02", "15"), stem
         for requirement in requirements:
-            assert all(r in ROLES or r == "track" for r in requirement.split("|")), requirement
+            known = (*ROLES, "track", "store")
+            assert all(r in known for r in requirement.split("|")), requirement
+    assert declared["02_train_basenji"] == ["store"]  # a converted Basenji store will do
     assert "tss|gene_annotation" in declared["03_evaluate_basenji"]
     assert "tss|gene_annotation" in declared["06_variant_scores_eqtl"]
     assert "qtl_summary" in declared["15_qtl_connectivity"]
@@ -310,7 +327,7 @@ def test_make_moves_past_a_skipped_notebook_and_does_not_retry_it(tmp_path, proj
     (data / "tiny").mkdir(parents=True)
     (data / "tiny" / "genome.fa").write_text(">chr1\n" + "ACGT" * 50 + "\n")
     manifest = write_manifest(tmp_path, ["genome_fasta"])
-    # 03 and 06 need tracks, 15 QTL summaries: the dataset has neither
+    # 03 needs tracks or a store (and TSSs), 15 QTL summaries: the dataset has neither
     notebooks = ["notebooks/03_evaluate_basenji.ipynb", "notebooks/15_qtl_connectivity.ipynb"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("MAKE")}
 
@@ -325,7 +342,10 @@ def test_make_moves_past_a_skipped_notebook_and_does_not_retry_it(tmp_path, proj
     executed = [tmp_path / "outputs" / "tiny" / "smoke" / nb for nb in notebooks]
     first = make()
     assert all(f"seqreg.project.run {nb}" in first.stdout for nb in notebooks)  # 15 after 03
-    assert "03_evaluate_basenji.ipynb: skipped: dataset 'tiny' has no track file(s)" in first.stderr
+    assert (
+        "03_evaluate_basenji.ipynb: skipped: dataset 'tiny' has no tracks to build a training store from"
+        in first.stderr
+    )
     assert "15_qtl_connectivity.ipynb: skipped: dataset 'tiny' has no" in first.stderr
     assert all(skipped_reason(p) for p in executed)
     mtimes = [p.stat().st_mtime_ns for p in executed]

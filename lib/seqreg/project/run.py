@@ -38,6 +38,11 @@ KERNEL_DISPLAY_NAME = "Python 3 (seqreg)"
 #: the requirement that stands for "at least one coverage track" (tracks have no role)
 TRACK_REQUIREMENT = "track"
 
+#: requirement met by a training store: the dataset's tracks (notebook 01 builds the store
+#: from them) or a store already at ``<output_dir>/data/store.h5`` (for instance one
+#: converted from a Basenji data directory)
+STORE_REQUIREMENT = "store"
+
 
 class NotebookFailed(RuntimeError):
     """A notebook raised in one of its cells; the executed copy shows where."""
@@ -142,7 +147,7 @@ def run_notebook(
     dirs = output_dirs(manifest.name, scale, output_dir)
     final = dirs["notebooks"] / notebook.name
     failed = final.with_suffix(".failed.ipynb")
-    missing = missing_requirements(manifest, requirements)
+    missing = missing_requirements(manifest, requirements, dirs["data"] / "store.h5")
     if not missing and not kernel_available(kernel):
         raise RuntimeError(
             f"Jupyter kernel {kernel!r} is not installed; run `make env` "
@@ -154,7 +159,12 @@ def run_notebook(
         leftover.unlink()  # temporary copy of a run that was killed outright
     if missing:
         wanted = ", ".join(r.replace("|", " or ") for r in requirements)
-        absent = ", no ".join(r.replace("|", " or ") + " file(s)" for r in missing)
+        absent = ", no ".join(
+            f"tracks to build a training store from, nor a store at {dirs['data'] / 'store.h5'}"
+            if r == STORE_REQUIREMENT
+            else r.replace("|", " or ") + " file(s)"
+            for r in missing
+        )
         reason = f"dataset '{manifest.name}' has no {absent} (needs {wanted})"
         _write_skipped(notebook, final, reason, manifest, scale)
         print(f"{notebook.name}: skipped: {reason}", file=sys.stderr)
@@ -275,7 +285,8 @@ def notebook_requirements(notebook: str | Path) -> list[str]:
     """The manifest roles ``notebook`` declares it needs, from its metadata.
 
     The notebook's metadata holds ``"seqreg": {"requires": [...]}``: each entry is a role
-    of :data:`~seqreg.project.ROLES`, ``track`` (at least one coverage track), or
+    of :data:`~seqreg.project.ROLES`, ``track`` (at least one coverage track), ``store``
+    (a training store, built by notebook 01 or converted, see :data:`STORE_REQUIREMENT`), or
     alternatives joined by ``|`` (``tss|gene_annotation``: either will do). A notebook
     that declares nothing requires nothing.
 
@@ -304,7 +315,7 @@ def notebook_requirements(notebook: str | Path) -> list[str]:
         raise InputFileError(
             notebook, f"metadata 'seqreg.requires' must be a list of role names, not {requires!r}"
         )
-    known = [*ROLES, TRACK_REQUIREMENT]
+    known = [*ROLES, TRACK_REQUIREMENT, STORE_REQUIREMENT]
     for requirement in requires:
         for role in requirement.split("|"):
             if role.strip() not in known:
@@ -318,7 +329,9 @@ def notebook_requirements(notebook: str | Path) -> list[str]:
     return list(requires)
 
 
-def missing_requirements(manifest, requirements: list[str]) -> list[str]:
+def missing_requirements(
+    manifest, requirements: list[str], store: str | Path | None = None
+) -> list[str]:
     """The entries of ``requirements`` that ``manifest`` does not satisfy.
 
     Parameters
@@ -326,8 +339,11 @@ def missing_requirements(manifest, requirements: list[str]) -> list[str]:
     manifest
         A :class:`~seqreg.project.Manifest`.
     requirements
-        Entries as :func:`notebook_requirements` returns them: a role, ``track``, or
-        roles joined by ``|`` of which any one will do.
+        Entries as :func:`notebook_requirements` returns them: a role, ``track``,
+        ``store``, or roles joined by ``|`` of which any one will do.
+    store
+        Where the training store would be; ``store`` is met when the dataset has tracks
+        (notebook 01 builds the store from them) or a file exists there.
 
     Returns
     -------
@@ -337,7 +353,11 @@ def missing_requirements(manifest, requirements: list[str]) -> list[str]:
 
     def has(role: str) -> bool:
         role = role.strip()
-        return bool(manifest.tracks) if role == TRACK_REQUIREMENT else manifest.has(role)
+        if role == TRACK_REQUIREMENT:
+            return bool(manifest.tracks)
+        if role == STORE_REQUIREMENT:
+            return bool(manifest.tracks) or (store is not None and Path(store).is_file())
+        return manifest.has(role)
 
     return [r for r in requirements if not any(has(role) for role in r.split("|"))]
 
