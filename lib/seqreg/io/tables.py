@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..project.errors import InputFileError
+from ._compressed import COMPRESSION_ERRORS, _pandas_compression, _read_error
 
 #: GTEx v8 single-tissue cis-eQTL columns (all pairs); significant pairs add more
 GTEX_EQTL_COLUMNS: dict[str, type] = {
@@ -26,6 +27,9 @@ GWAS_COLUMNS: dict[str, type] = {
 
 
 def _read_table(path: str | Path, columns: dict[str, type], what: str, **kwargs):
+    """``path`` read as a table with ``columns`` (checked; numeric ones converted). A
+    gzipped file is recognised by its content; a truncated or corrupt one (gzip, or xlsx,
+    which is a zip) is an error saying so."""
     import pandas as pd
 
     path = Path(path)
@@ -38,9 +42,15 @@ def _read_table(path: str | Path, columns: dict[str, type], what: str, **kwargs)
             )
         else:
             table = pd.read_csv(path, sep=kwargs.pop("sep", "\t"), dtype={c: t for c, t in columns.items() if t is str},
-                                **kwargs)  # fmt: skip
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError, OSError) as err:
-        raise InputFileError(path, f"is not a readable {what} table ({err})") from None
+                                compression=_pandas_compression(path), **kwargs)  # fmt: skip
+    except (
+        pd.errors.ParserError,
+        ValueError,
+        UnicodeDecodeError,
+        OSError,
+        *COMPRESSION_ERRORS,
+    ) as err:
+        raise _read_error(path, err, f"{what} table") from None
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise InputFileError(
@@ -94,7 +104,9 @@ def read_gtex_eqtl(path: str | Path):
     Raises
     ------
     InputFileError
-        When a column is missing or variant ids are not GTEx ids.
+        When the file is missing, unreadable, truncated or corrupt (an interrupted copy
+        or download of the gzipped table), a column is missing, or variant ids are not
+        GTEx ids.
     """
     import pandas as pd
 
@@ -119,7 +131,8 @@ def read_de_novo(path: str | Path):
     Raises
     ------
     InputFileError
-        When a column is missing or ``Pheno`` is not case or control.
+        When the file is missing, unreadable, truncated or corrupt (gzip or xlsx), a
+        column is missing, or ``Pheno`` is not case or control.
     """
     table = _read_table(path, DE_NOVO_COLUMNS, "de novo variant")
     bad = sorted(set(table["Pheno"]) - {"case", "control"})
@@ -134,7 +147,8 @@ def read_gwas_set(path: str | Path):
     Raises
     ------
     InputFileError
-        When a column is missing or a label is not 0 or 1.
+        When the file is missing, unreadable, truncated or corrupt (gzip), a column is
+        missing, or a label is not 0 or 1.
     """
     table = _read_table(path, GWAS_COLUMNS, "GWAS SNP set")
     if not set(table["label"]) <= {0, 1}:
