@@ -127,7 +127,8 @@ def test_read_vcf_splits_skips_and_checks_ref(tmp_path):
         ("chr1", 200, "rs2", base[199], f"{other[base[199]]},{other[other[base[199]]]}"),
         ("chr1", 300, "del", base[299:302], base[299]),
         ("chr1", 400, "sym", base[399], "<DEL>"),
-        ("chr1", 500, "bad", other[base[499]], base[499]),  # REF disagrees with the FASTA
+        # REF disagrees with the FASTA (and ALT too: else it would count as a REF/ALT swap)
+        ("chr1", 500, "bad", other[base[499]], other[other[base[499]]]),
         ("chrUn", 600, "elsewhere", "A", "C"),
     ]
     write_vcf(tmp_path / "v.vcf", rows, contigs=("1", "chr1", "chrUn"))
@@ -135,8 +136,9 @@ def test_read_vcf_splits_skips_and_checks_ref(tmp_path):
         table, counts = io.read_vcf(tmp_path / "v.vcf", tmp_path / "g.fa")
     assert list(table["variant_id"]) == ["rs1", "rs2", "rs2"]
     assert set(table["chrom"]) == {"chr1"}
-    assert counts == {"records": 6, "alleles": 7, "snvs": 5, "indels_skipped": 1,
-                      "symbolic_skipped": 1, "other_contig": 1, "ref_mismatch": 1, "kept": 3}  # fmt: skip
+    assert counts == {"records": 6, "alleles": 7, "snvs": 5, "indels_skipped": 1, "symbolic_skipped": 1,
+                      "non_acgt_skipped": 0, "other_contig": 1, "ref_mismatch": 1, "ref_alt_swapped": 0,
+                      "flipped": 0, "duplicates": 0, "kept": 3}  # fmt: skip
 
 
 def test_a_vcf_on_another_genome_build_is_refused(tmp_path):
