@@ -125,6 +125,10 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     - ``sed`` = the same difference at the bins of a gene's TSSs within ``sed_distance`` of
       the variant, summed over those TSSs; ``ser`` its log2 ratio.
 
+    Before anything is written, every variant is checked against ``fasta``: alleles must
+    be A, C, G or T, the chromosome in the FASTA and REF its base, so that rows that did
+    not come through :func:`read_vcf` are not scored against the wrong allele.
+
     Scores stream to an HDF5 file (``variants/*``, ``sad``, ``sar`` of shape
     ``(variants, tracks)``; ``pairs/*``, ``sed``, ``ser`` of shape ``(pairs, tracks)``;
     settings as JSON in the ``settings`` attribute). It is written to a hidden partial
@@ -137,7 +141,8 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
         Keras model, one-hot ``(batch, seq_length, 4)`` to ``(batch, bins, tracks)``.
     variants
         ``chrom``, ``pos`` (1-based), ``variant_id``, ``ref``, ``alt`` (as from
-        :func:`read_vcf`, REF already checked against ``fasta``).
+        :func:`read_vcf`, REF already checked against ``fasta``), and optionally
+        ``flipped`` (REF and ALT exchanged relative to the VCF; stored with the scores).
     tracks
         The model's output tracks (:class:`~seqreg.project.Track`; ``strand_pair`` for stranded ones).
     pool_width
@@ -156,6 +161,10 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
 
     Raises
     ------
+    InputFileError
+        Naming ``fasta``, the number of such variants and the first of them, when a
+        variant has an allele other than A, C, G, T, a chromosome or position the FASTA
+        lacks, or a REF that differs from the FASTA base (nothing is written then).
     ValueError
         When the model's track count differs from ``tracks``, its bins do not fit its
         window evenly, ``stride`` or ``sed_distance`` exceeds what a window predicts, or
@@ -173,11 +182,13 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     )
     variants, windows, pairs = _plan_scoring(variants, tss, seq_length, stride, sed_distance,
                                              pool_width, crop_bp)  # fmt: skip
+    _check_alleles(variants, Path(fasta))
     settings = {"seq_length": seq_length, "pool_width": pool_width, "crop_bp": crop_bp, "stride": stride,
                 "sed_distance": sed_distance, "reverse_complement": reverse_complement,
                 "shifts": list(shifts), "tracks": [t.id for t in tracks], "fasta": str(fasta)}  # fmt: skip
     digest = fingerprint(_weights_digest(model), settings,
-                         pd.util.hash_pandas_object(variants[VARIANT_COLUMNS], index=False).to_numpy().tobytes(),
+                         pd.util.hash_pandas_object(variants[[*VARIANT_COLUMNS, "flipped"]],
+                                                    index=False).to_numpy().tobytes(),
                          pd.util.hash_pandas_object(pairs, index=False).to_numpy().tobytes())  # fmt: skip
     predictor = EditPredictor(model, strand_swap_order(tracks), reverse_complement=reverse_complement,
                               shifts=shifts, batch_size=batch_size, method=method)  # fmt: skip
@@ -242,6 +253,9 @@ def _plan_scoring(variants, tss, seq_length: int, stride: int, sed_distance: int
     if missing:
         raise ValueError(f"variants lack the column(s) {missing}")
     variants = variants.sort_values(["chrom", "pos"], kind="stable").reset_index(drop=True)
+    if "flipped" not in variants.columns:
+        variants = variants.assign(flipped=False)
+    variants["flipped"] = variants["flipped"].astype(bool)
     windows, window_of = variant_windows(variants, seq_length, stride)
     variants = variants.assign(window=window_of)
     if tss is None:
@@ -253,6 +267,47 @@ def _plan_scoring(variants, tss, seq_length: int, stride: int, sed_distance: int
     window_start = windows["start"].to_numpy()[variants["window"].to_numpy()[pairs["variant"]]]
     pairs["bin"] = bin_of(pairs["tss"].to_numpy(np.int64) - window_start, pool_width, crop_bp)
     return variants, windows, pairs
+
+
+def _check_alleles(variants, fasta: Path) -> None:
+    """Refuse, before anything is written, variants that cannot be scored against
+    ``fasta``: an allele other than A, C, G, T, a chromosome or position the FASTA lacks,
+    or a REF that is not the FASTA base. One error names the FASTA, how many variants
+    fail and the first of them."""
+    import pysam
+
+    from ..project.errors import InputFileError
+
+    bases = frozenset("ACGT")
+    kinds: dict[str, int] = {}
+    first = None
+    with pysam.FastaFile(str(fasta)) as genome:
+        sizes = dict(zip(genome.references, genome.lengths, strict=True))
+        columns = (variants[c].to_numpy() for c in ("chrom", "pos", "ref", "alt"))
+        for chrom, pos, ref, alt in zip(*columns, strict=True):
+            ref, alt, pos = str(ref).upper(), str(alt).upper(), int(pos)
+            if ref not in bases or alt not in bases:
+                kind, why = "an allele other than A, C, G, T", "not a single A, C, G or T"
+            elif chrom not in sizes:
+                kind, why = "a chromosome not in the FASTA", f"the FASTA has no {chrom!r}"
+            elif not 1 <= pos <= sizes[chrom]:
+                kind, why = "a position past the chromosome", f"{chrom} has {sizes[chrom]:,} bp"
+            else:
+                base = genome.fetch(chrom, pos - 1, pos).upper()
+                if base == ref:
+                    continue
+                kind, why = "a REF that is not the genome's base", f"the genome has {base}"
+                if base == alt:
+                    why += " (REF and ALT exchanged? read_vcf(..., flip_swapped=True) flips them)"
+            kinds[kind] = kinds.get(kind, 0) + 1
+            if first is None:
+                first = f"{chrom}:{pos} {ref}>{alt}: {why}"
+    if kinds:
+        n = sum(kinds.values())
+        listed = ", ".join(f"{count} with {kind}" for kind, count in kinds.items())
+        raise InputFileError(fasta, f"{n} of {len(variants)} variants to score do not fit this genome "
+                                    f"({listed}; first: {first}); read them with read_vcf against this "
+                                    "FASTA, which leaves such variants out")  # fmt: skip
 
 
 def window_scores(reference: np.ndarray, edited: np.ndarray) -> dict[str, np.ndarray]:

@@ -8,6 +8,11 @@ from pathlib import Path
 
 from ..project.errors import InputFileError
 
+#: the per-variant fields of a score file; ``flipped``: REF and ALT exchanged relative to
+#: the VCF (:func:`seqreg.io.read_vcf` with ``flip_swapped``), so the score is the negative
+#: of the VCF's ALT allele's
+_VARIANT_FIELDS = ("chrom", "pos", "variant_id", "ref", "alt", "flipped", "window")
+
 
 class _ScoreFile:
     """HDF5 score tables written window chunk by window chunk to a hidden partial file,
@@ -37,7 +42,8 @@ class _ScoreFile:
             self.h5.attrs["windows_done"] = 0
             strings = h5py.string_dtype()
             for name, dtype in (("chrom", strings), ("pos", "i8"), ("variant_id", strings),
-                                ("ref", strings), ("alt", strings), ("window", "i8")):  # fmt: skip
+                                ("ref", strings), ("alt", strings), ("flipped", "?"),
+                                ("window", "i8")):  # fmt: skip
                 self.h5.create_dataset(
                     f"variants/{name}", (0,), dtype, maxshape=(None,), chunks=(4096,)
                 )
@@ -63,7 +69,7 @@ class _ScoreFile:
     def _truncate(self) -> None:
         """Drop rows written after the last completed chunk."""
         n_variants, n_pairs = int(self.h5.attrs["n_variants"]), int(self.h5.attrs["n_pairs"])
-        for name in ("chrom", "pos", "variant_id", "ref", "alt", "window"):
+        for name in _VARIANT_FIELDS:
             self.h5[f"variants/{name}"].resize((n_variants,))
         for name in ("variant", "gene_id", "tss_distance", "n_tss"):
             self.h5[f"pairs/{name}"].resize((n_pairs,))
@@ -79,7 +85,7 @@ class _ScoreFile:
         data[n:] = values
 
     def append(self, variants, scores: dict, pairs, pair_scores: dict, windows_done: int) -> None:
-        for column in ("chrom", "pos", "variant_id", "ref", "alt", "window"):
+        for column in _VARIANT_FIELDS:
             self._append(f"variants/{column}", variants[column].to_numpy())
         for column in ("variant", "gene_id", "tss_distance", "n_tss"):
             self._append(f"pairs/{column}", pairs[column].to_numpy())
@@ -105,7 +111,8 @@ class _ScoreFile:
 
 
 class VariantScores:
-    """Scores read back from :func:`score_variants`: ``variants`` and ``pairs`` tables,
+    """Scores read back from :func:`score_variants`: ``variants`` (with ``flipped``: REF
+    and ALT exchanged relative to the VCF) and ``pairs`` tables,
     ``sad``, ``sar`` ``(variants, tracks)`` and ``sed``, ``ser`` ``(pairs, tracks)`` arrays,
     ``tracks`` (ids) and ``settings``."""
 
@@ -130,7 +137,9 @@ class VariantScores:
                 h5[n][()] for n in ("sad", "sar", "sed", "ser")
             )
         self.tracks = self.settings["tracks"]
-        self.variants = self.variants[["chrom", "pos", "variant_id", "ref", "alt", "window"]]
+        if "flipped" not in self.variants.columns:  # written before the column existed
+            self.variants["flipped"] = False
+        self.variants = self.variants[list(_VARIANT_FIELDS)]
         self.pairs = self.pairs[["variant", "gene_id", "tss_distance", "n_tss"]]
 
 
