@@ -202,3 +202,19 @@ def test_no_tss_in_any_window_gives_typed_empty_results():
     assert len(hits) == 0 and hits["window"].dtype == np.int64
     tracks = tracks_table(("cage", "CAGE", "liver", "+", "g"))
     assert evaluate.gene_matrix(np.zeros((1, 8, 1)), hits, tracks).empty
+
+
+def test_accuracy_by_variability_needs_two_cell_types_and_tolerates_tied_cvs():
+    import pandas as pd
+
+    from seqreg import evaluate
+
+    rng = np.random.default_rng(0)
+    one_cell_type = pd.DataFrame(rng.gamma(1.0, 1.0, (30, 1)))
+    assert evaluate.accuracy_by_variability(one_cell_type, one_cell_type).empty
+    flat = pd.DataFrame(np.ones((30, 3)))  # every gene the same CV: nothing to bin
+    assert evaluate.accuracy_by_variability(flat, flat).empty
+    varied = pd.DataFrame(rng.gamma(1.0, 1.0, (40, 3)))
+    table = evaluate.accuracy_by_variability(varied, varied * 2)
+    assert table["quartile"].tolist() == [1, 2, 3, 4] and table["genes"].sum() == 40
+    assert (table["median_r"] > 0.99).all()  # a prediction proportional to the experiment

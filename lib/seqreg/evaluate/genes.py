@@ -182,20 +182,25 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
     Returns
     -------
     pandas.DataFrame
-        ``quartile``, ``cv_low``, ``cv_high``, ``genes``, ``median_r``, ``mean_r``.
+        ``quartile``, ``cv_low``, ``cv_high``, ``genes``, ``median_r``, ``mean_r``; no rows
+        when there are fewer than two cell types (no variability to bin by) or no expressed
+        gene, and fewer than ``n_quantiles`` rows when CVs tie across quantile edges.
     """
     import pandas as pd
 
+    columns = ["quartile", "cv_low", "cv_high", "genes", "median_r", "mean_r"]
     e = experiment.to_numpy(dtype=np.float64)
     p = prediction.to_numpy(dtype=np.float64)
     expressed = e.sum(axis=1) > 0
     e, p = e[expressed], p[expressed]
+    if e.shape[1] < 2 or not len(e):
+        return pd.DataFrame(columns=columns)
     cv = e.std(axis=1) / e.mean(axis=1)
     ne, np_ = quantile_normalize(log2p(e)), quantile_normalize(log2p(p))
     r = pearson(ne, np_, axis=1)
-    quartile = pd.qcut(cv, n_quantiles, labels=False, duplicates="drop")
+    quartile = np.asarray(pd.qcut(cv, n_quantiles, labels=False, duplicates="drop"), dtype=float)
     rows = []
-    for q in sorted(set(quartile)):
+    for q in sorted(set(quartile[np.isfinite(quartile)])):
         members = quartile == q
         rows.append(
             {
@@ -207,7 +212,7 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
                 "mean_r": float(np.nanmean(r[members])),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=columns)
 
 
 def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, hits,
