@@ -278,3 +278,16 @@ def test_a_truncated_or_stale_fasta_index_is_rebuilt(tmp_path):
     index.write_text("c1\t200\t3\t60\t61\nc2\t120\t250\t60\t61\n")
     io.ensure_fasta_index(fasta)
     assert index.read_text() == good
+
+
+# -- truncated compressed files, in every reader of the kind -------------------------------
+@pytest.mark.parametrize("reader", ["read_bed", "read_tss", "read_blueprint_qtl"])
+def test_a_truncated_gzip_is_named_as_truncated(tmp_path, reader):
+    rows = "".join(f"chr1\t{i * 10}\t{i * 10 + 1}\tg{i}\t0\t+\n" for i in range(3000))
+    payload = gzip.compress(rows.encode())
+    path = tmp_path / "cut.bed.gz"
+    path.write_bytes(payload[: len(payload) // 2])  # an interrupted copy
+    with pytest.raises(
+        InputFileError, match=r"cut\.bed\.gz: is truncated.*copy or download it again"
+    ):
+        getattr(io, reader)(path)

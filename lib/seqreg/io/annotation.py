@@ -69,19 +69,18 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
 def _bed_lines(path: Path) -> tuple[str, list[int]]:
     """The data lines of a BED-like file (plain or gzipped) and their line numbers; UCSC
     ``track`` and ``browser`` lines, ``#`` comments and blank lines are left out."""
-    import gzip
+    from ._compressed import COMPRESSION_ERRORS, _open_text, _read_error
 
-    opener = gzip.open if path.suffix == ".gz" else open
     kept, numbers = [], []
     try:
-        with opener(path, "rt") as handle:
+        with _open_text(path) as handle:
             for number, line in enumerate(handle, start=1):
                 if not line.strip() or line.startswith(("#", "track", "browser")):
                     continue
                 kept.append(line)
                 numbers.append(number)
-    except (OSError, UnicodeDecodeError, EOFError) as err:
-        raise InputFileError(path, f"is not a readable BED file ({err})") from None
+    except (OSError, UnicodeDecodeError, *COMPRESSION_ERRORS) as err:
+        raise _read_error(path, err, "BED file") from None
     return "".join(kept), numbers
 
 

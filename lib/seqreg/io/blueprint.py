@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..project.errors import InputFileError
+from ._compressed import COMPRESSION_ERRORS, _read_error
 
 BLUEPRINT_COLUMNS = [
     "snp",
@@ -153,8 +154,8 @@ def _chunks(path: Path, chunksize: int, fdr_below: float | None) -> Iterator:
         if "could not convert" in str(err) or "Unable to parse" in str(err):
             raise _bad_number(path, first_line, chunksize) from None
         raise
-    except (pd.errors.EmptyDataError, OSError, UnicodeDecodeError, EOFError) as err:
-        raise InputFileError(path, f"is not a readable BLUEPRINT QTL table ({err})") from None
+    except (pd.errors.EmptyDataError, OSError, UnicodeDecodeError, *COMPRESSION_ERRORS) as err:
+        raise _read_error(path, err, "BLUEPRINT QTL table") from None
 
 
 def read_blueprint_qtl(path: str | Path):

@@ -72,6 +72,8 @@ def check_fasta_file(fasta: str | Path, declared: str | None = None) -> str:
     """
     import gzip
 
+    from ._compressed import _is_bgzf, _is_gzip
+
     fasta = Path(fasta)
     if not fasta.exists():
         raise InputFileError(fasta, "no such FASTA file")
@@ -79,12 +81,11 @@ def check_fasta_file(fasta: str | Path, declared: str | None = None) -> str:
         head = handle.read(18)
     if not head:
         raise InputFileError(fasta, "is empty")
-    if head[:2] == b"\x1f\x8b":
-        bgzf = len(head) >= 16 and head[3] & 4 and head[12:14] == b"BC"
+    if _is_gzip(fasta):
         if declared == "fasta":
             raise InputFileError(fasta, "is gzip-compressed but declared 'format: fasta'; "
                                  "declare it 'fasta_gz' (BGZF) or add 'unpack: gunzip'")  # fmt: skip
-        if not bgzf:
+        if not _is_bgzf(fasta):
             raise InputFileError(
                 fasta,
                 "is compressed with plain gzip, which cannot be read by position; recompress it "

@@ -29,6 +29,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..io._compressed import COMPRESSION_ERRORS, _read_error
 from .downloads import download, verify_file
 from .errors import ChecksumMismatchError, InputFileError, SeqregError
 from .files import atomic_path, fingerprint, replace_dir, write_json
@@ -251,8 +252,8 @@ def _gunzip(source: Path, dest: Path, state: dict) -> None:
     try:
         with gzip.open(source, "rb") as reader, atomic_path(dest) as tmp, open(tmp, "wb") as writer:
             shutil.copyfileobj(reader, writer, length=1 << 22)
-    except (OSError, EOFError) as err:  # BadGzipFile is an OSError
-        raise InputFileError(source, f"cannot be decompressed ({err})") from None
+    except (OSError, *COMPRESSION_ERRORS) as err:  # BadGzipFile is an OSError
+        raise _read_error(source, err, "gzip file") from None
     state["unpacked_from"] = state["checksum"]
     state["unpacked_size"] = dest.stat().st_size
 
@@ -399,23 +400,20 @@ def _read_chroms(path: Path, file_format: str) -> dict:
 
 def _vcf_chroms(path: Path) -> dict[str, int]:
     """Largest position per chromosome of a VCF's records (plain text, gzip or BGZF)."""
+    from ..io._compressed import _open_text
+
     ends: dict[str, int] = {}
     try:
-        with gzip.open(path, "rt") if _is_gzip(path) else open(path) as handle:
+        with _open_text(path) as handle:
             for line in handle:
                 if line.startswith("#"):
                     continue
                 fields = line.split("\t", 2)
                 if len(fields) >= 2 and fields[1].isdigit():
                     ends[fields[0]] = max(ends.get(fields[0], 0), int(fields[1]))
-    except (OSError, EOFError, UnicodeDecodeError) as err:
-        raise InputFileError(path, f"is not a readable VCF ({err})") from None
+    except (OSError, UnicodeDecodeError, *COMPRESSION_ERRORS) as err:
+        raise _read_error(path, err, "VCF") from None
     return ends
-
-
-def _is_gzip(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(2) == b"\x1f\x8b"
 
 
 def _compare_names(path: Path, found: dict, ref_path: Path, reference: dict, exact: bool) -> None:
