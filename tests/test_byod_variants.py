@@ -374,3 +374,21 @@ def test_damaged_compressed_files_are_reported_as_such():
     assert str(_read_error("t.tsv", ValueError("bad"), "GTEx eQTL table")) == (
         "t.tsv: is not a readable GTEx eQTL table (bad)"
     )
+
+
+def test_de_novo_table_reads_from_xlsx_and_a_cut_xlsx_is_named(tmp_path):
+    import pandas as pd
+
+    table = pd.DataFrame({"SampleID": ["s1", "s2"], "Chr": ["chr1", "chr2"], "Pos": [1000, 2000],
+                          "Ref": ["A", "C"], "Alt": ["G", "T"], "Type": ["SNV", "SNV"],
+                          "Fam": ["f1", "f2"], "Pheno": ["case", "control"]})  # fmt: skip
+    path = tmp_path / "S2.xlsx"
+    table.to_excel(path, index=False)
+    read = io.read_de_novo(path)
+    assert read[["Chr", "Pos", "Pheno"]].values.tolist() == [
+        ["chr1", 1000, "case"],
+        ["chr2", 2000, "control"],
+    ]
+    path.write_bytes(path.read_bytes()[:400])  # an interrupted download
+    with pytest.raises(InputFileError, match=r"S2\.xlsx: is not a complete zip \(xlsx\) file"):
+        io.read_de_novo(path)
