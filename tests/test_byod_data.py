@@ -291,3 +291,45 @@ def test_a_truncated_gzip_is_named_as_truncated(tmp_path, reader):
         InputFileError, match=r"cut\.bed\.gz: is truncated.*copy or download it again"
     ):
         getattr(io, reader)(path)
+
+
+# -- the remaining cases, as their files come ------------------------------------------------
+def test_a_bigwig_spelled_1_is_read_for_a_fasta_spelled_chr1(byod_case):
+    case = byod_case("bigwig_chrom_alias")
+    manifest = _prepared(case)
+    qc = io.coverage_qc(manifest.tracks[0].local_path, list(data.genome_chrom_sizes(manifest)))
+    assert qc["chrom"].tolist() == ["chr1", "chr2"] and qc["length"].tolist() == [12288, 8192]
+    assert (qc["nan_fraction"] < 1).all()
+    spec = _spec()
+    windows, _ = data.plan_windows(manifest, spec, valid_fraction=0.2, test_fraction=0.2)
+    store = data.build_store(manifest, case / "store.h5", spec, windows, progress=False)
+    _, targets, _ = data.load_split(store, "train")
+    assert np.isfinite(targets).all() and targets.max() > 0
+
+
+def test_a_bed_starting_with_browser_and_track_lines_masks_its_intervals(byod_case):
+    case = byod_case("bed_track_line")
+    intervals = io.read_bed(case / "data" / "unmappable.bed")
+    assert intervals.values.tolist() == [
+        ["chr1", 0, 4096],
+        ["chr1", 9000, 9400],
+        ["chr2", 6000, 8192],
+    ]
+    windows, dropped = data.plan_windows(
+        _prepared(case), _spec(), valid_fraction=0.2, test_fraction=0.2
+    )
+    assert dropped == 2 and len(windows) == 3  # chr1:0-4096 and chr2:4096-8192
+
+
+def test_notebook_parameters_arrive_typed_or_are_refused(project_root):
+    # ../shared/cases/byod/parameters_typed: -p values of notebook 15 from the command line
+    from seqreg.project.run import ParameterError, convert_parameters
+
+    notebook = project_root / "notebooks" / "15_qtl_connectivity.ipynb"
+    typed = convert_parameters(notebook, {"fdr_max": "5e-2", "bin_size": "1e4"})
+    assert typed == {"fdr_max": 0.05, "bin_size": 10000}
+    assert isinstance(typed["bin_size"], int) and isinstance(typed["fdr_max"], float)
+    with pytest.raises(ParameterError, match=r"fdr_maximum.*did you mean 'fdr_max'"):
+        convert_parameters(notebook, {"fdr_maximum": "0.0001"})
+    with pytest.raises(ParameterError, match=r"bin_size.*int.*12\.5"):
+        convert_parameters(notebook, {"bin_size": "12.5"})
