@@ -71,6 +71,12 @@ def test_summary_tables_by_hand(tmp_path):
                       "share_without": 12 / 15, "share_over_hub": 1 / 15}  # fmt: skip
     table2 = qtl.connectivity_summary(per_bin, sizes, 10_000, "binned_qtls")
     assert table2["total"] == 4 and table2["share_over_hub"] == 0
+    # chromosome sizes spelled the Ensembl way count the same bins
+    ensembl = qtl.connectivity_summary(per_bin, {"1": 100_000, "2": 45_000}, 10_000,
+                                       "connected_qtls", hub=3)  # fmt: skip
+    assert ensembl == table1
+    with pytest.raises(ValueError, match="none of the QTL chromosomes"):
+        qtl.connectivity_summary(per_bin, {"scaffold_1": 100_000}, 10_000)
 
 
 def test_malformed_lines_are_named_with_their_number(tmp_path):

@@ -151,8 +151,24 @@ def connectivity_summary(per_bin, chrom_sizes: dict[str, int], bin_size: int = 1
         ``total`` (the column summed over bins), ``connected_regions`` (bins with at least
         one), ``all_regions`` (every bin of the genome), ``mean_per_connected_region``,
         ``mean_per_region``, ``share_without``, ``share_over_hub`` (more than ``hub``).
+
+    Chromosomes are matched in either spelling (``chr1``/``1``, ``chrM``/``MT``); bins on
+    chromosomes that ``chrom_sizes`` lacks are left out.
+
+    Raises
+    ------
+    ValueError
+        When ``per_bin`` has bins but none on a chromosome of ``chrom_sizes``.
     """
-    on_genome = per_bin[per_bin["chrom"].isin(set(chrom_sizes))]
+    from .io.chroms import match_chrom
+
+    names = {c: match_chrom(c, chrom_sizes) for c in per_bin["chrom"].unique()}
+    if len(per_bin) and not any(names.values()):
+        raise ValueError(
+            f"none of the QTL chromosomes ({', '.join(map(repr, list(names)[:4]))}) is in the "
+            f"chromosome sizes ({', '.join(map(repr, list(chrom_sizes)[:4]))}), in either spelling"
+        )
+    on_genome = per_bin[per_bin["chrom"].map(names).notna()]
     values = on_genome[column].to_numpy()
     all_regions = genome_bins(chrom_sizes, bin_size)
     connected = int((values > 0).sum())
