@@ -25,6 +25,9 @@ ENV_STAMP := $(VENV)/.seqreg-env
 
 # DATASET is a manifest name in data_manifest/ or the path of a manifest YAML.
 MANIFEST := $(if $(wildcard data_manifest/$(DATASET).yaml),data_manifest/$(DATASET).yaml,$(DATASET))
+ifeq ($(wildcard $(MANIFEST)),)
+$(error DATASET=$(DATASET): neither data_manifest/$(DATASET).yaml nor a file $(DATASET) exists; datasets in data_manifest/: $(basename $(notdir $(wildcard data_manifest/*.yaml))))
+endif
 DATASET_NAME := $(basename $(notdir $(MANIFEST)))
 OUT := $(OUTPUT_ROOT)/$(DATASET_NAME)/$(SCALE)
 DATA_STAMP := $(DATA_ROOT)/.stamps/$(DATASET_NAME)-$(SCALE).ok
@@ -85,9 +88,11 @@ programs:
 # -- data ------------------------------------------------------------------------------------
 data: $(DATA_STAMP)
 
-# prepare itself decides what to redo: a generated dataset is regenerated only when the
-# code that writes it changed; downloaded files already verified are skipped.
-$(DATA_STAMP): $(MANIFEST) $(LIB) | $(ENV_STAMP)
+# prepare runs every time (it is quick when nothing changed) and decides what to redo: a
+# generated dataset is regenerated only when the code that writes it changed; downloaded
+# files already verified are skipped; every file is checked again when it changed. The
+# stamp is rewritten only when the manifest or a file changed, so only then do notebooks rerun.
+$(DATA_STAMP): FORCE | $(ENV_STAMP)
 	$(PY) -m seqreg.project.datasets prepare --dataset $(DATASET) --scale $(SCALE) --data-root $(DATA_ROOT)
 
 # -- notebooks ----------------------------------------------------------------------------

@@ -333,3 +333,25 @@ def test_notebook_parameters_arrive_typed_or_are_refused(project_root):
         convert_parameters(notebook, {"fdr_maximum": "0.0001"})
     with pytest.raises(ParameterError, match=r"bin_size.*int.*12\.5"):
         convert_parameters(notebook, {"bin_size": "12.5"})
+
+
+def test_a_fasta_naming_a_chromosome_twice_is_named(tmp_path):
+    (tmp_path / "g.fa").write_text(">1\nACGT\n>2\nACGT\n>1\nGGGG\n")
+    with pytest.raises(InputFileError, match=r"g\.fa: names chromosome \"1\" twice"):
+        io.ensure_fasta_index(tmp_path / "g.fa")
+    assert not (tmp_path / "g.fa.fai").exists()
+
+
+def test_the_data_stamp_changes_only_with_the_data_and_goes_when_a_check_fails(byod_case):
+    case = byod_case("bigwig_chrom_alias")
+    stamp = project.stamp_path("dataset", "smoke", case)
+    _prepared(case)
+    before = stamp.stat().st_mtime_ns
+    _prepared(case)  # nothing changed: the stamp is left alone, so Make reruns nothing
+    assert stamp.stat().st_mtime_ns == before
+    # a track replaced on disk by one that holds only NaN: checked again, refused, no stamp
+    nan_only = byod_case("bigwig_nan_only") / "data" / "track.bw"
+    (case / "data" / "track.bw").write_bytes(nan_only.read_bytes())
+    with pytest.raises(InputFileError, match="holds no finite value"):
+        _prepared(case)
+    assert not stamp.exists()

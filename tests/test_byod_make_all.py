@@ -156,3 +156,17 @@ def test_a_dataset_of_fasta_gtf_and_bigwigs_runs_make_all_to_the_end(tmp_path):
     # a second `make all` does no work: skipped notebooks are not retried
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "seqreg.project.run" not in again.stdout, again.stdout[-2000:]
+    # a track replaced on disk (the manifest unchanged) is checked again: one line, no reruns
+    import pyBigWig
+
+    track = tmp_path / "mydata" / "neuron_ATAC.bigWig"
+    handle = pyBigWig.open(str(track), "w")
+    handle.addHeader([("1", CHROMS["1"]), ("2", CHROMS["2"])])
+    handle.addEntries(
+        ["1", "2"], [0, 0], ends=[CHROMS["1"], CHROMS["2"]], values=[float("nan")] * 2
+    )
+    handle.close()
+    broken = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert broken.returncode != 0 and "Traceback" not in broken.stderr
+    assert "neuron_ATAC.bigWig: track 'neuron_ATAC' holds no finite value" in broken.stderr
+    assert "seqreg.project.run" not in broken.stdout

@@ -88,29 +88,38 @@ def test_killed_notebook_is_rerun_and_second_run_does_no_work(tmp_path):
     assert not list(first.parent.glob(".*.ipynb")), "temporary copies were left behind"
     mtimes = [p.stat().st_mtime_ns for p in executed(tmp_path)]
 
-    again = make(tmp_path, "all")
+    again = make(tmp_path, "all")  # prepare checks the data again; nothing changed, nothing runs
     assert again.returncode == 0, again.stdout + again.stderr
-    assert (
-        "seqreg.project.run" not in again.stdout and "seqreg.project.datasets" not in again.stdout
-    )
+    assert "seqreg.project.run" not in again.stdout
     assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes
 
     # What a change reruns, asked of make as a dry run with the file taken as new (-W), so
     # no source file is touched: a notebook reruns with the ones after it, a library
-    # change regenerates what depends on the data and reruns every notebook. (The
-    # parameters file, rewritten only when a parameter changes, is held as unchanged: a
-    # dry run cannot know that its recipe leaves it alone.)
-    def would_run(changed: str) -> tuple[list[str], bool]:
+    # change reruns every notebook. (The parameters file and the data stamp, rewritten only
+    # when a parameter or the data changes, are held as unchanged: a dry run cannot know
+    # that their recipes leave them alone.)
+    def would_run(changed: str) -> list[str]:
         parameters = first.parents[1] / ".parameters"
-        dry = make(tmp_path, "-n", f"--what-if={changed}", f"--assume-old={parameters}", "all")
+        stamp = tmp_path / "data" / ".stamps" / "synthetic-smoke.ok"
+        dry = make(tmp_path, "-n", f"--what-if={changed}", f"--assume-old={parameters}",
+                   f"--assume-old={stamp}", "all")  # fmt: skip
         assert dry.returncode == 0, dry.stdout + dry.stderr
-        return notebooks_run(dry.stdout), "seqreg.project.datasets prepare" in dry.stdout
+        return notebooks_run(dry.stdout)
 
-    assert would_run(str(NOTEBOOKS[1].relative_to(ROOT))) == ([second.name], False)
-    assert would_run(str(NOTEBOOKS[0].relative_to(ROOT))) == ([first.name, second.name], False)
+    assert would_run(str(NOTEBOOKS[1].relative_to(ROOT))) == [second.name]
+    assert would_run(str(NOTEBOOKS[0].relative_to(ROOT))) == [first.name, second.name]
     library = next(iter(sorted((ROOT / "lib" / "seqreg").rglob("*.py"))))
-    assert would_run(str(library.relative_to(ROOT))) == ([first.name, second.name], True)
+    assert would_run(str(library.relative_to(ROOT))) == [first.name, second.name]
     assert [p.stat().st_mtime_ns for p in executed(tmp_path)] == mtimes  # dry runs ran nothing
+
+    # A data file that changed on disk (the manifest did not) is checked again and reruns
+    # every notebook.
+    track = next((tmp_path / "data").rglob("*.bw"))
+    os.utime(track, ns=(track.stat().st_atime_ns, track.stat().st_mtime_ns + 10**9))
+    touched = make(tmp_path, "all")
+    assert touched.returncode == 0, touched.stdout + touched.stderr
+    assert notebooks_run(touched.stdout) == [first.name, second.name]
+    mtimes = [p.stat().st_mtime_ns for p in executed(tmp_path)]
 
     # A changed parameter reruns every notebook.
     reseeded = make(tmp_path, "all", "SEED=1")

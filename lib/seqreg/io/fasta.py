@@ -89,8 +89,9 @@ def check_fasta_file(fasta: str | Path, declared: str | None = None) -> str:
             raise InputFileError(
                 fasta,
                 "is compressed with plain gzip, which cannot be read by position; recompress it "
-                f"with bgzip ('gunzip {fasta.name} && bgzip {fasta.stem}', which keeps the name) "
-                "or add 'unpack: gunzip' to its manifest entry",
+                f"with bgzip ('gunzip {fasta.name} && bgzip {fasta.stem}', which keeps the name; "
+                "bgzip comes with htslib, e.g. the Debian package tabix) or add 'unpack: gunzip' "
+                "to its manifest entry",
             )
         with gzip.open(fasta, "rb") as handle:
             first = handle.read(1)
@@ -156,6 +157,13 @@ def ensure_fasta_index(fasta: str | Path, declared: str | None = None) -> Path:
             pyfaidx.Faidx(str(fasta), indexname=str(tmp), rebuild=True).close()
         except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat) as err:
             raise InputFileError(fasta, f"cannot be indexed: {err}") from None
+        except ValueError as err:  # pyfaidx: 'Duplicate key "chr1"'
+            name = str(err).partition("Duplicate key ")[2].strip()
+            if not name:
+                raise InputFileError(fasta, f"cannot be indexed: {err}") from None
+            raise InputFileError(
+                fasta, f"names chromosome {name} twice; each sequence name must be unique"
+            ) from None
     return index
 
 

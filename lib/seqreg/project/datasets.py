@@ -60,21 +60,41 @@ def prepare(
 
     Safe to rerun: verified files are skipped, interrupted downloads resume, an
     interrupted generation starts again, and nothing incomplete is left at a final path.
+    The stamp (:func:`stamp_path`) records the manifest and the size and modification time
+    of every file; it is rewritten only when one of them changed and removed when a check
+    fails, so Make reruns the notebooks exactly when the data changed.
     """
     from .paths import project_root
 
     manifest = load_manifest(dataset, scale, data_root)
     data_root = Path(data_root) if data_root else project_root() / "data"
     stamp = stamp_path(manifest.name, scale, data_root)
-    stamp.unlink(missing_ok=True)  # whatever happens next, an old stamp no longer vouches
-    if manifest.generator:
-        _generate(manifest, progress=progress)
-    else:
-        _fetch_all(manifest, progress=progress, retries=retries, backoff=backoff)
-    _index_fastas(manifest)
-    check_consistency(manifest)
-    write_json(stamp, {"dataset": manifest.name, "scale": scale, "root": str(manifest.root)})
+    try:
+        if manifest.generator:
+            _generate(manifest, progress=progress)
+        else:
+            _fetch_all(manifest, progress=progress, retries=retries, backoff=backoff)
+        _index_fastas(manifest)
+        check_consistency(manifest)
+    except BaseException:
+        stamp.unlink(missing_ok=True)  # an old stamp must not vouch for data that failed
+        raise
+    content = {"dataset": manifest.name, "scale": scale, "root": str(manifest.root),
+               "manifest": fingerprint(manifest.source), "files": _file_states(manifest)}  # fmt: skip
+    if _read_state(stamp) != content:  # rewritten only when something changed (Make reruns)
+        write_json(stamp, content)
     return manifest
+
+
+def _file_states(manifest: Manifest) -> dict[str, list[int]]:
+    """Size and modification time of every file the analyses read, by path."""
+    states = {}
+    for entry in manifest.all_entries():
+        path = entry.local_path
+        if path.exists():
+            stat = path.stat()
+            states[str(path)] = [stat.st_size, stat.st_mtime_ns]
+    return states
 
 
 # -- generated datasets ----------------------------------------------------------
