@@ -13,6 +13,11 @@ def _plt():
     return plt
 
 
+def _chrom_label(chrom: str) -> str:
+    """``chr2`` as it is; ``2`` (Ensembl naming) as ``chromosome 2``, so axis labels read."""
+    return chrom if chrom.lower().startswith("chr") else f"chromosome {chrom}"
+
+
 def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
     """Save ``fig`` to ``path`` atomically (format from the suffix) and return the path."""
     from ..project.files import atomic_path

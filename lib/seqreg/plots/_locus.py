@@ -6,7 +6,7 @@ import warnings
 
 import numpy as np
 
-from ._base import _plt
+from ._base import _chrom_label, _plt
 
 ELEMENT_COLOURS = {
     "promoter": "#d62728",
@@ -59,7 +59,7 @@ def locus(
         _track_panel(ax, label, values, start, end, bin_size)
     axes[-1].set_xlim(start, end)
     axes[-1].set_xlabel(
-        f"{chrom} position (bp); tracks: mean signal per base in {bin_size}-bp bins "
+        f"{_chrom_label(chrom)} position (bp); tracks: mean signal per base in {bin_size}-bp bins "
         "(track units); grey: no data"
     )
     fig.subplots_adjust(left=0.17, right=0.9, top=0.95, bottom=0.06, hspace=0.12)
@@ -153,7 +153,7 @@ def experiment_vs_prediction(chrom: str, start: int, bin_size: int,
             ax.set_ylabel(f"{name}\n{kind}", rotation=0, ha="right", va="center", fontsize=7)
             ax.spines[["top", "right"]].set_visible(False)
             ax.tick_params(labelsize=7)
-    axes[-1].set_xlabel(f"{chrom} position (bp)")
+    axes[-1].set_xlabel(f"{_chrom_label(chrom)} position (bp)")
     if title:
         fig.suptitle(title)
     fig.tight_layout()

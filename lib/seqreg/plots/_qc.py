@@ -124,9 +124,15 @@ def split_summary(windows, title: str = "Windows per split"):
         left.text(x, count, f"{int(count)}", ha="center", va="bottom", fontsize=8)
     left.set_ylabel("windows")
     left.set_title(title)
-    right.hist(windows["unmappable_fraction"], bins=30, color="#8172b3")
-    right.set_xlabel("fraction of window unmappable")
-    right.set_ylabel("windows")
+    if windows["unmappable_fraction"].any():
+        right.hist(windows["unmappable_fraction"], bins=30, color="#8172b3")
+        right.set_xlabel("fraction of window unmappable")
+        right.set_ylabel("windows")
+    else:  # no unmappable regions given, or none overlaps a kept window
+        right.text(0.5, 0.5, "no kept window overlaps\nan unmappable region", ha="center",
+                   va="center", transform=right.transAxes, color="0.4")  # fmt: skip
+        right.set_xticks([])
+        right.set_yticks([])
     right.set_title("Masked sequence per kept window")
     for ax in (left, right):
         ax.spines[["right", "top"]].set_visible(False)
