@@ -107,3 +107,16 @@ def test_degree_fit_tells_a_power_law_from_an_exponential():
     assert power["favoured"] == "power law" and abs(power["alpha"] - 2.0) < 0.2
     exponential = qtl.degree_fit(np.ceil(rng.exponential(20, 3000)).astype(int))
     assert exponential["favoured"] == "exponential"
+
+
+def test_a_file_without_significant_qtls_gives_no_links_and_no_fit(tmp_path):
+    # a small dataset can have no QTL at FDR < 0.05 in a cell type: nothing to fit, no crash
+    lines = [line(f"chr1:{5000 + i}_A_G", "chr1:12000:14000", 0.2) for i in range(5)]
+    links, counts = qtl.read_qtl_links(write(tmp_path / "q.txt.gz", lines))
+    assert len(links) == 0 and counts["rows"] == 5 and counts["fdr_pass"] == 0
+    per_bin = qtl.connectivity(links, 10_000)
+    summary = qtl.connectivity_summary(per_bin, {"chr1": 50_000}, 10_000)
+    assert summary["share_without"] == 1.0 and summary["total"] == 0
+    fit = qtl.degree_fit(np.array([3, 1, 2]))
+    assert fit["favoured"] == "too few degrees" and np.isnan(fit["alpha"]) and fit["n_tail"] == 3
+    assert qtl.degree_fit(np.full(50, 4))["favoured"] == "too few degrees"  # all equal

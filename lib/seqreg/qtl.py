@@ -179,6 +179,10 @@ def connectivity_summary(per_bin, chrom_sizes: dict[str, int], bin_size: int = 1
             "share_over_hub": float((values > hub).sum() / all_regions)}  # fmt: skip
 
 
+#: fewest positive degrees a power-law fit is attempted on
+MIN_FIT_DEGREES = 10
+
+
 def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
     """Fit a power law to a degree distribution (``powerlaw``, xmin chosen by the KS
     distance) and compare it with an exponential by a log-likelihood ratio.
@@ -188,7 +192,8 @@ def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
     dict
         ``alpha``, ``xmin``, ``n_tail`` (degrees >= xmin), ``loglikelihood_ratio`` (positive
         favours the power law), ``p_value`` (of the sign of the ratio), ``favoured``
-        (``"power law"``, ``"exponential"`` or ``"neither"`` at p < 0.05).
+        (``"power law"``, ``"exponential"`` or ``"neither"`` at p < 0.05); with fewer than
+        :data:`MIN_FIT_DEGREES` positive degrees, or all equal, NaNs and ``"too few degrees"``.
     """
     import warnings
 
@@ -196,6 +201,10 @@ def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
 
     degrees = np.asarray(degrees)
     degrees = degrees[degrees > 0]
+    if len(degrees) < MIN_FIT_DEGREES or len(np.unique(degrees)) < 2:
+        return {"alpha": float("nan"), "xmin": float("nan"), "n_tail": len(degrees),
+                "loglikelihood_ratio": float("nan"), "p_value": float("nan"),
+                "favoured": "too few degrees"}  # fmt: skip
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")
         fit = powerlaw.Fit(degrees, discrete=discrete, verbose=False)

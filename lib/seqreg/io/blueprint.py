@@ -43,7 +43,9 @@ def _parse_chunk(table, path: Path, first_line: int):
         row = int(table.index[np.flatnonzero(np.asarray(mask))[0]])
         raise InputFileError(path, f"line {first_line + row}: {problem}")
 
+    table = table.astype({"snp": object, "phenotype": object})  # an empty chunk reads as float
     snp = table["snp"].str.split(r"[:_]", n=3, expand=True, regex=True).reindex(columns=range(4))
+    snp = snp.astype(object)
     target = table["phenotype"].str.split(":", n=2, expand=True).reindex(columns=range(3))
     pos = pd.to_numeric(snp[1], errors="coerce")
     start, end = (pd.to_numeric(target[k], errors="coerce") for k in (1, 2))

@@ -301,7 +301,15 @@ def _write_variant_data(manifest, target, chromosomes, genes, elements, sites, a
     )
     write_text(target("de_novo_variants"), de_novo.to_csv(sep="\t", index=False))
     qtls, qtl_truth = variants.histone_qtls(
-        elements, activity, base_drive, in_sites, genotypes, tf_act, params, rng
+        elements,
+        activity,
+        base_drive,
+        in_sites,
+        genotypes,
+        tf_act,
+        params,
+        rng,
+        target_share=layout["qtl_target_share"],
     )
     for name, table in qtls.items():
         write_gzip_text(
