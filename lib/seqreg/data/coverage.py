@@ -5,8 +5,9 @@
    weight ``1/k`` at each of its ``k`` alignments.
 3. EM: smooth the current coverage with a Gaussian (sigma 32 bp), give each multi-mapping
    read's alignments weights proportional to the smoothed coverage there, and repeat.
-4. GC correction: a cubic polynomial of log2 coverage on Gaussian-weighted GC content,
-   fitted across bins; the fitted trend is divided out and the residual coverage kept.
+4. GC correction: a cubic polynomial of log2 background coverage on each bin's GC
+   content, fitted across GC strata; the fitted trend is divided out and the residual
+   coverage kept.
 
 Coverage is accumulated at read midpoints and reported per bin as reads x read length
 (the per-base coverage summed over the bin, as a bigWig of coverage would give).
@@ -23,7 +24,7 @@ import pandas as pd
 
 from ..project.errors import InputFileError
 from ..sequence.encode import sequence_codes
-from ..sequence.gc import smoothed_gc
+from ..sequence.gc import gc_per_bin
 
 
 def require_program(name: str) -> str:
@@ -142,15 +143,26 @@ def gc_correct(
     degree: int = 3,
     n_strata: int = 25,
     max_log2_correction: float = 3.0,
+    background_quantile: float = 0.75,
 ):
     """Divide out a polynomial trend of log2 coverage on GC; returns corrected coverage and
-    the fitted coefficients.
+    the fitted coefficients (Basenji ``bam_cov``, Kelley et al. 2018 Methods).
 
-    Bins are stratified by GC (quantiles over the whole range); the cubic is fitted,
-    weighted by stratum size, to the log2 of each stratum's median coverage: medians
-    follow the background, so peaks (biology, often GC-rich at promoters) do not bend the
-    fit. The correction of any bin is capped at ``max_log2_correction`` (a factor of 8 by
-    default), so the cubic cannot run away at extreme GC.
+    Bins are stratified by GC (quantiles over the whole range); in each stratum the
+    background level is the mean of the bins at or below the stratum's
+    ``background_quantile`` (so peaks, often GC-rich promoters, do not bend the fit, and
+    low counts are not rounded as a median of integers would be). The cubic is fitted,
+    weighted by stratum size, to the log2 of those levels. The correction of any bin is
+    capped at ``max_log2_correction`` (a factor of 8 by default), so the cubic cannot run
+    away at extreme GC.
+
+    Parameters
+    ----------
+    coverage
+        ``{chrom: (bins,)}`` coverage per bin.
+    gc
+        ``{chrom: (bins,)}`` GC fraction of each bin (NaN where unknown), as the reads that
+        make the bin's coverage saw it (:func:`seqreg.sequence.gc_per_bin`).
 
     Raises
     ------
@@ -166,10 +178,13 @@ def gc_correct(
     centres, levels, sizes = [], [], []
     for k in range(len(edges) - 1):
         members = stratum == k
-        median = np.median(y[members]) if members.sum() >= 20 else 0.0
-        if median > 0:
+        values = y[members]
+        level = 0.0
+        if len(values) >= 20:
+            level = float(values[values <= np.quantile(values, background_quantile)].mean())
+        if level > 0:
             centres.append(x[members].mean())
-            levels.append(np.log2(median))
+            levels.append(np.log2(level))
             sizes.append(int(members.sum()))
     if len(centres) < degree + 1:
         raise ValueError("too little coverage to fit a GC trend")
@@ -204,6 +219,6 @@ def bam_coverage(
     raw = coverage_from_alignments(alignments, sizes, bin_size, 0)
     em = coverage_from_alignments(alignments, sizes, bin_size, em_iterations, sigma)
     with pyfaidx.Fasta(str(fasta), as_raw=True) as fa:
-        gc = {chrom: smoothed_gc(sequence_codes(fa[chrom][:]), bin_size) for chrom in sizes}
+        gc = {chrom: gc_per_bin(sequence_codes(fa[chrom][:]), bin_size) for chrom in sizes}
     em_gc, _ = gc_correct(em, gc)
     return {"raw": raw, "em": em, "em_gc": em_gc}
