@@ -355,3 +355,23 @@ def test_the_data_stamp_changes_only_with_the_data_and_goes_when_a_check_fails(b
     with pytest.raises(InputFileError, match="holds no finite value"):
         _prepared(case)
     assert not stamp.exists()
+
+
+def test_reading_values_of_an_all_nan_track_names_it(byod_case):
+    # the track readers refuse it too, for notebooks run without prepare's check
+    case = byod_case("bigwig_nan_only")
+    with pytest.raises(InputFileError, match=r"track\.bw: holds no finite value \(every value"):
+        io.sample_values(case / "data" / "track.bw", 1000)
+    with pytest.raises(InputFileError, match=r"track\.bw: holds no finite value on chr2"):
+        io.sample_values(case / "data" / "track.bw", 1000, chroms=["chr2"])
+    # and a store is not built from it (nothing written)
+    manifest = project.load_manifest(case / "dataset.yaml", "smoke", case)
+    windows = pd.DataFrame({"chrom": ["chr1", "chr1"], "start": [0, 4096], "end": [4096, 8192],
+                            "split": ["train", "valid"]})  # fmt: skip
+    io.ensure_fasta_index(manifest.path_of("genome_fasta"))
+    with pytest.raises(
+        InputFileError,
+        match=r"track\.bw: track 'dnase_c1' holds no finite value in any of the 2 windows",
+    ):
+        data.build_store(manifest, case / "store.h5", _spec(), windows, progress=False)
+    assert not list(case.glob("*store*"))

@@ -49,7 +49,7 @@ def build_store(manifest, path: str | Path, spec: WindowSpec, windows, genome: s
     ------
     InputFileError
         When a track's bigWig is missing (nothing is written), a bigWig lacks a window's
-        chromosome, or the FASTA cannot be read.
+        chromosome or holds no finite value in any window, or the FASTA cannot be read.
     """
     import h5py
     import pyfaidx
@@ -110,6 +110,7 @@ def _write_store_arrays(store, fa, windows, tracks, spec: WindowSpec, merged_mas
     tgt_ds = store.create_dataset("targets", (n, spec.target_length, n_tracks), dtype="float16",
                                   chunks=(min(n, 64), spec.target_length, n_tracks), compression="lzf")  # fmt: skip
     handles = {t.id: open_bigwig(t.local_path) for t in tracks}
+    has_values = np.zeros(n_tracks, dtype=bool)
     try:
         for lo in tqdm(
             range(0, n, chunk_windows), desc="store", unit="chunk", disable=not progress
@@ -122,12 +123,20 @@ def _write_store_arrays(store, fa, windows, tracks, spec: WindowSpec, merged_mas
                 values = _read_chunk(
                     handles[track.id], track.local_path, chunk, spec.seq_length, resolve_chrom
                 )
+                has_values[k] |= bool(np.isfinite(values).any())
                 block[:, :, k] = transform_targets(values, spec, track.sum_stat, track.scale, track.soft_clip,
                                                    track.clip, baselines[track.id], masked)  # fmt: skip
             tgt_ds[lo : lo + len(chunk)] = block
     finally:
         for handle in handles.values():
             handle.close()
+    if not has_values.all():
+        empty = tracks[int(np.flatnonzero(~has_values)[0])]
+        raise InputFileError(
+            empty.local_path,
+            f"track '{empty.id}' holds no finite value in any of the {n} windows (every value "
+            "NaN or missing); it cannot be a training target, and no store was written",
+        )
 
 
 def _mask_regions(manifest, genome: str):

@@ -133,7 +133,8 @@ def sample_values(
     Raises
     ------
     InputFileError
-        When the bigWig lacks one of ``chroms``.
+        When the bigWig lacks one of ``chroms``, or holds no finite value on them (every
+        stored value NaN, or nothing stored).
     """
     handle = _open(path)
     try:
@@ -149,7 +150,8 @@ def sample_values(
     keep = np.isfinite(values) & (widths > 0)
     widths, values = widths[keep], values[keep]
     if not len(values):
-        return np.zeros(0)
+        where = f" on {', '.join(names)}" if chroms is not None else ""
+        raise InputFileError(path, f"holds no finite value{where} (every value is NaN or missing)")
     rng = np.random.default_rng(seed)
     return values[rng.choice(len(values), size=n, p=widths / widths.sum())]
 

@@ -144,7 +144,8 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
         :func:`read_vcf`, REF already checked against ``fasta``), and optionally
         ``flipped`` (REF and ALT exchanged relative to the VCF; stored with the scores).
     tracks
-        The model's output tracks (:class:`~seqreg.project.Track`; ``strand_pair`` for stranded ones).
+        The model's output tracks (:class:`~seqreg.project.Track`, or records such as
+        ``{"id": ..., "strand": ..., "strand_pair": ...}``; ``strand_pair`` for stranded ones).
     pool_width
         Bases per output bin; the output covers the window's centre, cropped equally
         on both sides.
@@ -176,7 +177,9 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
 
     from ..data.loader import strand_swap_order
     from ..interpret.edits import EditPredictor
+    from ..project.manifest import Track
 
+    tracks = [t if isinstance(t, Track) else Track.from_record(dict(t)) for t in tracks]
     seq_length, crop_bp, sed_distance = _scoring_geometry(
         model, tracks, pool_width, stride, sed_distance
     )
