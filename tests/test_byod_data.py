@@ -375,3 +375,12 @@ def test_reading_values_of_an_all_nan_track_names_it(byod_case):
     ):
         data.build_store(manifest, case / "store.h5", _spec(), windows, progress=False)
     assert not list(case.glob("*store*"))
+
+
+def test_a_gtf_line_with_too_few_columns_is_named(tmp_path):
+    good = 'chr1\tt\tgene\t11\t50\t.\t+\t.\tgene_id "g1";\n'
+    (tmp_path / "g.gtf").write_text("#!genome-build x\n" + good + "chr1\tt\tgene\t60\n" + good)
+    with pytest.raises(
+        InputFileError, match=r"g\.gtf: line 3 \('chr1\\tt\\tgene\\t60'\) has fewer than the 9"
+    ):
+        io.read_gtf(tmp_path / "g.gtf")

@@ -29,7 +29,8 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
     Raises
     ------
     InputFileError
-        When the file is missing or not a readable GTF.
+        When the file is missing or not a readable GTF, or a line has fewer than 9 columns
+        (the error gives its number).
     """
     import pandas as pd
 
@@ -53,6 +54,10 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
         )
     except (pd.errors.ParserError, ValueError) as err:
         raise InputFileError(path, f"is not a readable GTF ({err})") from None
+    short = table["attributes"].isna()
+    if short.any():
+        raise InputFileError(path, f"{_gtf_line(path, int(short.to_numpy().argmax()))} has fewer "
+                                   "than the 9 tab-separated columns of a GTF")  # fmt: skip
     if features is not None:
         table = table[table["feature"].isin(list(features))]
     table["start"] = table["start"] - 1  # GTF is 1-based inclusive
@@ -64,6 +69,21 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
         wide.columns.name = None
         table = table.join(wide)
     return table.drop(columns=["score", "frame"]).reset_index(drop=True)
+
+
+def _gtf_line(path: Path, row: int) -> str:
+    """``line N: '...'`` of the ``row``-th record of a GTF (comment lines skipped)."""
+    from ._compressed import _open_text
+
+    with _open_text(path) as handle:
+        seen = -1
+        for number, line in enumerate(handle, start=1):
+            if line.startswith("#") or not line.strip():
+                continue
+            seen += 1
+            if seen == row:
+                return f"line {number} ({line.strip()[:60]!r})"
+    return f"record {row + 1}"
 
 
 def _bed_lines(path: Path) -> tuple[str, list[int]]:
