@@ -27,6 +27,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "gene_accuracy",
             "quantile_normalize",
             "cluster_agreement",
+            "cluster_stability",
+            "mixture_covariance",
             "accuracy_by_variability",
             "tss_switching",
             "tss_matrix",

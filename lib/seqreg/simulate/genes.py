@@ -8,10 +8,13 @@ import numpy as np
 
 from .sequence import Chromosome, cpg_island
 
-#: fraction of genes with a second TSS more than 500 bp from the first
-ALTERNATIVE_TSS_FRACTION = 0.25
-#: fraction of promoters inside a CpG island
-CPG_ISLAND_PROMOTERS = 0.65
+#: fraction of genes with a second TSS more than 500 bp from the first (most human genes
+#: have alternative promoters; their usage differs between cell types)
+ALTERNATIVE_TSS_FRACTION = 0.4
+#: fraction of promoters inside a CpG island, by kind of gene: housekeeping genes mostly have
+#: CpG-island promoters, broadly active; tissue-specific genes more often CpG-poor promoters
+#: that need their tissue's TFs (Saxonov et al. 2006; about 60% of genes overall)
+CPG_ISLAND_PROMOTERS = {"housekeeping": 0.9, "tissue": 0.45}
 
 
 @dataclass
@@ -42,6 +45,7 @@ class Gene:
     program: str  # a tissue name, or "housekeeping"
     transcripts: list[Transcript]
     cpg_island: bool
+    alternative_program: str = ""  # tissue program of the alternative TSS's promoter
 
     @property
     def start(self) -> int:
@@ -68,8 +72,11 @@ def place_genes(
     """Genes about every ``spacing`` bases, each with 1-2 transcripts and a program.
 
     About a third of genes are housekeeping; the rest belong to one tissue program.
-    Promoters (TSS -1 kb to +500 bp) are kept free of other features; CpG-island
-    promoters get an island sequence over TSS -500 to +500.
+    ``ALTERNATIVE_TSS_FRACTION`` of genes get a second TSS 1-4 kb downstream whose promoter
+    follows another tissue's program (``Gene.alternative_program``), so that the two TSSs'
+    usage switches between cell types (Basenji 2018, Fig 3). Promoters (TSS -1 kb to
+    +500 bp) are kept free of other features; CpG-island promoters (by kind of gene,
+    ``CPG_ISLAND_PROMOTERS``) get an island sequence over TSS -500 to +500.
     """
     genes: list[Gene] = []
     for chrom in chromosomes:
@@ -94,32 +101,38 @@ def place_genes(
             transcripts = [
                 _transcript(f"{gene_id}.1", gene_id, chrom.name, strand, tss, length, rng)
             ]
+            alternative_program = ""
             if rng.random() < ALTERNATIVE_TSS_FRACTION:
+                others = [p for p in programs if p != program]
+                alternative_program = others[int(rng.integers(len(others)))] if others else program
                 shift = int(rng.integers(1_000, 4_000))
                 alt_tss = tss + shift if strand == "+" else tss - shift
                 alt = _transcript(
                     f"{gene_id}.2", gene_id, chrom.name, strand, alt_tss, length - shift, rng
                 )
                 transcripts.append(alt)
-            has_island = rng.random() < CPG_ISLAND_PROMOTERS
+            kind = "housekeeping" if program == "housekeeping" else "tissue"
+            has_island = rng.random() < CPG_ISLAND_PROMOTERS[kind]
             if has_island:
                 chrom.seq[tss - 500 : tss + 500] = cpg_island(1_000, rng)
                 chrom.cpg_islands.append((tss - 500, tss + 500))
             # the gene body may hold enhancers; promoters are reserved
             for t in transcripts:
                 chrom.occupy(t.tss - 1_000, t.tss + 500)
-            genes.append(Gene(gene_id, chrom.name, strand, program, transcripts, has_island))
+            genes.append(
+                Gene(gene_id, chrom.name, strand, program, transcripts, has_island,
+                     alternative_program)  # fmt: skip
+            )
     return sorted(genes, key=lambda g: (g.chrom, g.tss))
 
 
 def _transcript(
     transcript_id: str, gene_id: str, chrom: str, strand: str, tss: int, length: int, rng
 ) -> Transcript:
-    n_exons = int(rng.integers(2, 8))
     # exon starts along the transcript, measured from the TSS in transcription direction
-    offsets = np.sort(
-        rng.choice(np.arange(1_000, max(length - 500, 1_500), 100), n_exons - 1, replace=False)
-    )
+    starts = np.arange(1_000, max(length - 500, 1_500), 100)
+    n_exons = min(int(rng.integers(2, 8)), len(starts) + 1)
+    offsets = np.sort(rng.choice(starts, n_exons - 1, replace=False))
     blocks = [(0, int(rng.integers(100, 400)))]
     for offset in offsets:
         blocks.append((int(offset), int(offset + rng.integers(80, 300))))

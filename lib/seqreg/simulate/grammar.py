@@ -275,16 +275,29 @@ def plant_grammar(
 
 
 def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) -> None:
-    """A promoter at each transcript's TSS with YY1/ETS1 and one or two program TFs."""
-    for t in gene.transcripts:
+    """A promoter at each transcript's TSS.
+
+    The first TSS: a housekeeping gene's promoter holds YY1/ETS1 (active wherever the
+    promoter is a CpG island); a tissue gene's holds two or three of its program's TFs and
+    only sometimes YY1 or ETS1, so that it is strongest in its tissue. An alternative TSS
+    (CpG-poor) holds two TFs of ``gene.alternative_program`` and is used where that
+    program is active: the gene switches TSSs between cell types.
+    """
+    for number, t in enumerate(gene.transcripts):
+        alternative = number > 0 and bool(gene.alternative_program)
+        program = gene.alternative_program if alternative else gene.program
         lo, hi = (t.tss - 250, t.tss + 50) if gene.strand == "+" else (t.tss - 50, t.tss + 250)
         promoter = planter.add_element("promoter", gene.chrom, lo, hi, gene_id=gene.gene_id,
-                                       transcript_id=t.transcript_id, program=gene.program,
-                                       cpg_island=gene.cpg_island, strength=1.0)  # fmt: skip
-        tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
-        if program_tfs:
-            tfs += list(rng.choice(program_tfs, size=int(rng.integers(1, 3))))
+                                       transcript_id=t.transcript_id, program=program,
+                                       cpg_island=gene.cpg_island and not alternative,
+                                       strength=1.0)  # fmt: skip
+        if alternative and program in PROGRAMS:
+            tfs = list(rng.choice(list(PROGRAMS[program]), size=2))
+        elif program_tfs:
+            tfs = [tf for tf, p in (("YY1", 0.25), ("ETS1", 0.2)) if rng.random() < p]
+            tfs += list(rng.choice(program_tfs, size=int(rng.integers(2, 4))))
         else:
+            tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
             tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
         planter.plant(promoter, tfs)
 
