@@ -165,6 +165,67 @@ def test_cluster_agreement_finds_shared_structure_and_not_noise():
     assert unrelated["ari"] < 0.2 and unrelated["p_value"] > 0.05
 
 
+def test_cluster_p_value_resolves_beyond_the_permutations():
+    rng = np.random.default_rng(7)
+    centres = rng.normal(0, 3, (4, 6))
+    labels = rng.integers(0, 4, 200)
+    experiment = 2 ** (centres[labels] + rng.normal(0, 0.5, (200, 6)) + 5)
+    prediction = 2 ** (centres[labels] + rng.normal(0, 0.5, (200, 6)) + 5)
+    found = evaluate.cluster_agreement(experiment, prediction, n_clusters=4, n_boot=50)
+    # 50 permutations alone cannot say less than 1/51; the normal approximation can
+    assert found["p_value_permutation"] == pytest.approx(1 / 51)
+    assert found["p_value"] < 1e-6 and found["z"] > 5
+    with pytest.raises(ValueError, match="differ in shape"):
+        evaluate.cluster_agreement(experiment, prediction[:10], n_clusters=4)
+
+
+def test_mixture_covariance_is_full_only_with_enough_genes():
+    # 12 cell types, 4 clusters: 4 * (12 + 78) = 360 parameters, 3,600 genes for full
+    assert evaluate.mixture_covariance(100, 12, 4) == "diag"
+    assert evaluate.mixture_covariance(3_600, 12, 4) == "full"
+    assert evaluate.mixture_covariance(3_599, 12, 4) == "diag"
+
+
+def test_cluster_stability_separates_modules_from_a_featureless_cloud():
+    rng = np.random.default_rng(8)
+    centres = rng.normal(0, 3, (4, 8))
+    labels = rng.integers(0, 4, 120)
+    modules = 2 ** (centres[labels] + rng.normal(0, 0.3, (120, 8)) + 5)
+    cloud = 2 ** (rng.normal(0, 1, (120, 8)) + 5)
+    stable = evaluate.cluster_stability(modules, n_clusters=4, n_boot=10)
+    arbitrary = evaluate.cluster_stability(cloud, n_clusters=4, n_boot=10)
+    assert stable["ari_mean"] > 0.9 and stable["covariance_type"] == "diag"
+    assert arbitrary["ari_mean"] < stable["ari_mean"] - 0.4, arbitrary
+    with pytest.raises(ValueError, match="cannot form"):
+        evaluate.cluster_stability(modules[:3], n_clusters=4)
+
+
+def test_tss_switching_tests_per_gene_correlations():
+    rng = np.random.default_rng(9)
+    n_genes, cells = 12, ["a", "b", "c", "d", "e"]
+    windows = pd.DataFrame({"chrom": ["c1"] * n_genes, "start": np.arange(n_genes) * 1000})
+    tss = pd.DataFrame({
+        "chrom": ["c1"] * 2 * n_genes,
+        "position": np.ravel([[g * 1000 + 150, g * 1000 + 750] for g in range(n_genes)]),
+        "strand": ["+"] * 2 * n_genes,
+        "transcript_id": np.ravel([[f"g{g}.1", f"g{g}.2"] for g in range(n_genes)]),
+        "gene_id": np.repeat([f"g{g}" for g in range(n_genes)], 2),
+    })  # fmt: skip
+    hits = evaluate.tss_bins(tss, windows, 1000, 100, 100)
+    tracks = tracks_table(*[(f"cage_{c}", "CAGE", c, "+", c) for c in cells])
+    experiment = np.zeros((n_genes, 8, len(cells)))
+    experiment[:, 0] = rng.gamma(2.0, 10.0, (n_genes, len(cells)))
+    experiment[:, 6] = rng.gamma(2.0, 10.0, (n_genes, len(cells)))
+    noisy = experiment * rng.lognormal(0, 0.2, experiment.shape)
+    followed = evaluate.tss_switching(experiment, noisy, hits, tracks)
+    assert followed["genes"] == n_genes and len(followed["gene_r"]) == n_genes
+    assert followed["mean_gene_r"] > 0.7 and followed["t_p_value"] < 1e-4
+    unrelated = rng.permutation(noisy.reshape(-1, len(cells))).reshape(noisy.shape)
+    unrelated[:, 1:6] = 0
+    missed = evaluate.tss_switching(experiment, unrelated, hits, tracks)
+    assert missed["t_p_value"] > 1e-3 > followed["t_p_value"]
+
+
 def test_tss_switching_follows_the_ratio_between_tsss():
     windows = pd.DataFrame({"chrom": ["c1"], "start": [0]})
     tss = pd.DataFrame({"chrom": ["c1"] * 2, "position": [150, 750], "strand": ["+", "+"],

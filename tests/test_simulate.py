@@ -150,13 +150,55 @@ def _alternative_tss_offsets(tss: pd.DataFrame) -> pd.Series:
     return pd.Series(offsets, dtype=float)
 
 
-def test_a_quarter_of_genes_have_an_alternative_tss_downstream(demo):
+def test_two_fifths_of_genes_have_an_alternative_tss_downstream(demo):
     tss = _tss_table(demo)
     share = (tss.groupby("gene").size() > 1).mean()
-    # README: a quarter, 1-4 kb downstream (0.26 of 500 demo genes observed; sd 0.02)
-    assert 0.19 <= share <= 0.31, share
+    # README: two in five genes (ALTERNATIVE_TSS_FRACTION 0.4, raised from a quarter so that
+    # enough held-out genes switch TSSs for Fig 3's analysis), 1-4 kb downstream; 0.448 of 500
+    # demo genes observed, binomial sd 0.022
+    assert 0.33 <= share <= 0.47, share
     offsets = _alternative_tss_offsets(tss)
-    assert len(offsets) > 50 and offsets.between(1000, 4000).all(), offsets.describe()
+    assert len(offsets) > 100 and offsets.between(1000, 4000).all(), offsets.describe()
+
+
+def test_alternative_tsss_switch_with_their_own_tissue_program(demo):
+    elements, activity = truth(demo)
+    cell_types = pd.Series({t.cell_type: t.tissue for t in demo.tracks})
+    promoters = elements[elements["kind"] == "promoter"].set_index("transcript_id")
+    alternative = promoters[promoters.index.str.endswith(".2")]
+    assert len(alternative) > 100
+    # an alternative promoter is most active in its own program's cell types
+    own, other = [], []
+    for _, row in alternative.iterrows():
+        values = activity.loc[row["element_id"], cell_types.index]
+        in_program = (cell_types == row["program"]).to_numpy()
+        own.append(values[in_program].mean())
+        other.append(values[~in_program].mean())
+    assert np.median(np.array(own) - np.array(other)) > 0.2, (np.median(own), np.median(other))
+
+
+def test_cage_carries_the_planted_cell_type_structure(demo):
+    """Genes of one chromosome (about as many as a demo model's held-out genes): clusters of
+    measured CAGE agree with clusters of the planted expression, and per-gene agreement
+    across cell types rises with the gene's variability (issue: truth ARI > 0.2, p < 1e-6)."""
+    from seqreg import evaluate
+
+    tss = _tss_table(demo)
+    expression = read_tsv(demo.truth_path("expression"), index_col=0)
+    cell_types = [c for c in expression.columns if c in {t.cell_type for t in demo.tracks}]
+    on_chrom = tss["chrom"] == sorted(set(tss["chrom"]))[-1]
+    measured = pd.DataFrame(
+        {ct: np.expm1(_tss_cage(demo, f"cage_{ct}"))[on_chrom.to_numpy()] for ct in cell_types}
+    )
+    genes = tss.loc[on_chrom, "gene"].to_numpy()
+    experiment = measured.groupby(genes).sum()
+    planted = expression.loc[tss.loc[on_chrom, "tx"], cell_types].groupby(genes).sum()
+    planted = planted.loc[experiment.index]
+    assert 60 <= len(experiment) <= 150, len(experiment)
+    found = evaluate.cluster_agreement(experiment.to_numpy(), planted.to_numpy(), n_clusters=4)
+    assert found["ari"] > 0.2 and found["p_value"] < 1e-6, found["ari"]
+    by_cv = evaluate.accuracy_by_variability(experiment, planted)
+    assert by_cv["mean_r"].iloc[-1] > by_cv["mean_r"].iloc[0] + 0.05, by_cv
 
 
 # -- standard tools read every file ------------------------------------------------------

@@ -180,8 +180,9 @@ def cluster_agreement(experiment: np.ndarray, prediction: np.ndarray, n_clusters
     Returns
     -------
     dict
-        ``ari``, ``ari_low``, ``ari_high``, ``p_value`` (normal approximation),
-        ``p_value_permutation``, ``n_genes``, ``covariance_type``, and the label arrays
+        ``ari``, ``ari_low``, ``ari_high``, ``z`` (standard deviations of the permutation
+        null above its mean), ``p_value`` (its normal tail; far out, below about 1e-15, it
+        says only that the ARI lies far beyond the null), ``p_value_permutation``, ``n_genes``, ``covariance_type``, and the label arrays
         ``labels_experiment`` and ``labels_prediction``.
 
     Raises
@@ -214,13 +215,16 @@ def cluster_agreement(experiment: np.ndarray, prediction: np.ndarray, n_clusters
         adjusted_rand_score(labels_e[idx], labels_p[idx])
         for idx in (rng.integers(0, n, n) for _ in range(n_boot))
     ]
-    null = np.array([adjusted_rand_score(labels_e, rng.permutation(labels_p)) for _ in range(n_boot)])
+    null = np.array(
+        [adjusted_rand_score(labels_e, rng.permutation(labels_p)) for _ in range(n_boot)]
+    )
     spread = float(null.std(ddof=1)) if n_boot > 1 else 0.0
     z = (ari - float(null.mean())) / spread if spread > 0 else 0.0
     return {
         "ari": float(ari),
         "ari_low": float(np.percentile(boot, 2.5)),
         "ari_high": float(np.percentile(boot, 97.5)),
+        "z": float(z),
         "p_value": float(norm.sf(z)),
         "p_value_permutation": float((1 + np.sum(null >= ari)) / (1 + n_boot)),
         "n_genes": n,

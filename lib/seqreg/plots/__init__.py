@@ -29,6 +29,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "metric_bars",
             "receptive_field_ablation",
             "tss_switching",
+            "structure_sweep",
         ],
         "_variants": ["quantile_enrichment", "score_vs_chi2", "finemapped_locus"],
         "_qtl": ["qtl_distance_histograms", "connectivity_histograms", "degree_distributions"],

@@ -160,3 +160,28 @@ def tss_switching(experiment: np.ndarray, prediction: np.ndarray, r: float):
            title=f"TSS switching, {len(experiment)} genes, r = {r:.3f}")  # fmt: skip
     fig.tight_layout()
     return fig
+
+
+def structure_sweep(table):
+    """One panel per simulator factor of :func:`seqreg.truth.structure_sweep`: the truth's
+    bootstrap cluster stability and the ARI of a simulated experiment's clusters with the
+    truth's, against the factor's value (the dataset's own setting circled)."""
+    plt = _plt()
+    factors = list(dict.fromkeys(table["factor"]))
+    fig, axes = plt.subplots(1, len(factors), figsize=(3.2 * len(factors), 3.2), sharey=True,
+                             squeeze=False)  # fmt: skip
+    for ax, factor in zip(axes[0], factors, strict=True):
+        rows = table[table["factor"] == factor]
+        for column, label in (("truth_stability", "truth vs itself (bootstrap)"),
+                              ("truth_vs_experiment", "simulated experiment vs truth")):  # fmt: skip
+            ax.plot(rows["value"], rows[column], marker="o", label=label)
+        own = rows[rows["is_dataset"]]
+        ax.scatter(own["value"], own["truth_vs_experiment"], s=120, facecolors="none",
+                   edgecolors="black", label="this dataset")  # fmt: skip
+        ax.set(xlabel=factor, title=factor)
+        if factor == "CAGE dispersion":
+            ax.set_xscale("log")
+    axes[0][0].set_ylabel("cluster ARI")
+    axes[0][-1].legend(frameon=False, fontsize=7)
+    fig.tight_layout()
+    return fig

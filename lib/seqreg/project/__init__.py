@@ -52,7 +52,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "load_manifest",
             "resolve_generator",
         ],
-        "notebook": ["Context", "setup"],
+        "notebook": ["THREADS", "fix_threads", "Context", "setup"],
         "datasets": [
             "STATE_DIR",
             "stamp_path",

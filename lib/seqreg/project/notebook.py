@@ -11,6 +11,7 @@ Every notebook starts with::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -20,6 +21,41 @@ from .files import write_json
 from .manifest import Manifest, Track, load_manifest
 from .paths import output_dirs
 from .scales import check_scale, preset
+
+#: CPU threads TensorFlow uses inside and between ops, whatever the machine's core count:
+#: the thread count changes the order of floating-point sums, and so trained weights
+#: (README, "Repeatability"); 2 is the reference machine's. ``SEQREG_THREADS`` overrides it.
+THREADS = 2
+
+
+def fix_threads(threads: int | None = None) -> int:
+    """Fix TensorFlow's intra- and inter-op thread counts before its runtime starts.
+
+    Sets ``TF_NUM_INTRAOP_THREADS`` and ``TF_NUM_INTEROP_THREADS`` (read once, when
+    TensorFlow first runs an op) to ``threads``, else ``$SEQREG_THREADS``, else
+    :data:`THREADS`; variables the user set already are left alone. With the same thread
+    count, training gives bitwise the same weights on machines with different numbers of
+    cores (the CPU's instruction set, which picks oneDNN's kernels, can still differ).
+
+    Returns
+    -------
+    int
+        The intra-op thread count in force for a runtime started from now on.
+
+    Raises
+    ------
+    ValueError
+        When ``$SEQREG_THREADS`` is not a positive integer.
+    """
+    raw = os.environ.get("SEQREG_THREADS", "")
+    if threads is None and raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"SEQREG_THREADS={raw!r} is not a positive integer")
+        threads = int(raw)
+    threads = THREADS if threads is None else int(threads)
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(threads))
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(threads))
+    return int(os.environ["TF_NUM_INTRAOP_THREADS"])
 
 
 @dataclass
@@ -106,7 +142,8 @@ class Context:
 
 def setup(dataset: str, scale: str, data_root: str | Path | None = None,
           output_dir: str | Path | None = None, *, seed: int = 0, name: str = "") -> Context:  # fmt: skip
-    """The context of a notebook run: manifest, output folders and store.
+    """The context of a notebook run: manifest, output folders and store (and TensorFlow's
+    thread counts fixed, :func:`fix_threads`).
 
     Parameters
     ----------
@@ -132,6 +169,7 @@ def setup(dataset: str, scale: str, data_root: str | Path | None = None,
         When the manifest is invalid (the error names the file and field).
     """
     check_scale(scale)
+    fix_threads()
     manifest = load_manifest(dataset, scale, data_root or None)
     out = output_dirs(manifest.name, scale, output_dir or None)
     return Context(manifest=manifest, scale=scale, seed=int(seed), out=out, name=name)

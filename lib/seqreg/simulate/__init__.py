@@ -94,8 +94,9 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     _write_truth(manifest, target, planted, sizes, annotated, tracks_truth)
 
 
-def _plant(manifest: Manifest, layout: dict, rng) -> _Planted:
-    """Chromosomes, genes, elements with binding sites, TF and element activity, expression."""
+def _plant(manifest: Manifest, layout: dict, rng, program_strength: float = 1.0) -> _Planted:
+    """Chromosomes, genes, elements with binding sites, TF and element activity, expression
+    (``program_strength``: see :func:`seqreg.simulate.grammar.tf_activity`)."""
     cell_types = {t.cell_type: t.tissue for t in manifest.tracks}
     tissues = sorted(set(cell_types.values()))
     chromosomes = build_chromosomes(layout["chromosomes"], rng)
@@ -106,7 +107,7 @@ def _plant(manifest: Manifest, layout: dict, rng) -> _Planted:
         tf_weights={tf: float(rng.uniform(0.8, 1.4)) for tf in grammar.MOTIF_IDS}
     )
     qtl_cell_types = {c: "immune" for c in variants.QTL_CELL_TYPES.values() if c not in cell_types}
-    tf_act = grammar.tf_activity({**cell_types, **qtl_cell_types}, rng)
+    tf_act = grammar.tf_activity({**cell_types, **qtl_cell_types}, rng, program_strength)
     activity = grammar.element_activity(elements, sites, tf_act, params)
     basal = pd.Series({g.gene_id: float(rng.lognormal(0.0, 0.6) * 20.0) for g in genes})
     expression, links = grammar.transcript_expression(elements, activity, basal, params)

@@ -119,10 +119,9 @@ def place_genes(
             # the gene body may hold enhancers; promoters are reserved
             for t in transcripts:
                 chrom.occupy(t.tss - 1_000, t.tss + 500)
-            genes.append(
-                Gene(gene_id, chrom.name, strand, program, transcripts, has_island,
-                     alternative_program)  # fmt: skip
-            )
+            gene = Gene(gene_id, chrom.name, strand, program, transcripts, has_island)
+            gene.alternative_program = alternative_program
+            genes.append(gene)
     return sorted(genes, key=lambda g: (g.chrom, g.tss))
 
 

@@ -95,13 +95,19 @@ def load_motifs() -> dict[str, Motif]:
     return {tf: motifs[tf] for tf in MOTIF_IDS}
 
 
-def tf_activity(cell_types: dict[str, str], rng: np.random.Generator) -> pd.DataFrame:
+def tf_activity(
+    cell_types: dict[str, str], rng: np.random.Generator, program_strength: float = 1.0
+) -> pd.DataFrame:
     """TF x cell type activity in [0, 1] from tissue programs and cell-type profiles.
 
     Parameters
     ----------
     cell_types
         ``{cell_type: tissue}``; tissues must be keys of :data:`PROGRAMS`.
+    program_strength
+        Scales each program TF's activity above the baseline (1: the dataset's programs;
+        0: every tissue TF at the baseline, no tissue programs). The random draws are the
+        same for every strength, so a sweep changes nothing else.
 
     Raises
     ------
@@ -123,6 +129,10 @@ def tf_activity(cell_types: dict[str, str], rng: np.random.Generator) -> pd.Data
             program[weak] *= 0.25
         for tf, level in program.items():
             activity[tf] = max(BASELINE_ACTIVITY, level * rng.uniform(0.75, 1.0))
+            if program_strength != 1.0:
+                activity[tf] = BASELINE_ACTIVITY + program_strength * (
+                    activity[tf] - BASELINE_ACTIVITY
+                )
         activity.update({tf: level * rng.uniform(0.9, 1.0) for tf, level in UBIQUITOUS.items()})
         activity[REPRESSOR] = 0.05 if tissue == "brain" else rng.uniform(0.8, 1.0)
         columns[cell_type] = activity

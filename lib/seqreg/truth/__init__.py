@@ -9,10 +9,11 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["coverage", "recovery", "variants"],
+    submodules=["coverage", "recovery", "variants", "structure"],
     submod_attrs={
         "coverage": ["duplication_mask", "coverage_truth_r", "bam_coverage_check"],
         "recovery": ["truth_targets", "truth_recovery"],
         "variants": ["planted_log2fc", "causal_pair_recovery", "planted_site_response"],
+        "structure": ["planted_gene_expression", "simulated_experiment", "structure_sweep"],
     },
 )
