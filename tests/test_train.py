@@ -305,3 +305,49 @@ def test_mixed_precision_trains_with_float32_outputs(smoke_store, tmp_path):
     import keras
 
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+# -- repeatability across machines -------------------------------------------------------
+def test_fix_threads_sets_tensorflow_thread_counts(monkeypatch):
+    from seqreg.project import THREADS, fix_threads
+
+    names = ("TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "SEQREG_THREADS")
+    for name in names:  # setenv first, so that teardown restores what fix_threads changes
+        monkeypatch.setenv(name, "1")
+        monkeypatch.delenv(name)
+    assert fix_threads() == THREADS == 2
+    monkeypatch.delenv("TF_NUM_INTRAOP_THREADS")
+    monkeypatch.delenv("TF_NUM_INTEROP_THREADS")
+    monkeypatch.setenv("SEQREG_THREADS", "3")
+    assert fix_threads() == 3
+    monkeypatch.setenv("SEQREG_THREADS", "8")
+    assert fix_threads() == 3  # a thread count already set is left alone
+    monkeypatch.setenv("SEQREG_THREADS", "two")
+    with pytest.raises(ValueError, match="SEQREG_THREADS"):
+        fix_threads()
+
+
+def test_fixed_threads_train_the_same_weights_on_one_core_as_on_two():
+    """A one-core machine (taskset) trains bitwise the weights of a two-core one once the
+    thread count is fixed; without it, TensorFlow takes one thread there."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if not shutil.which("taskset") or len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs taskset and two cores")
+    probe = str(Path(__file__).parent / "support" / "threads_probe.py")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_NUM_", "SEQREG_THREADS"))}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+
+    def digest(*prefix, pin):
+        command = [*prefix, sys.executable, probe, *(["pin"] if pin else [])]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        return done.stdout.strip().splitlines()[-1]
+
+    two_cores = digest(pin=True)
+    assert digest("taskset", "-c", "0", pin=True) == two_cores
+    if digest("taskset", "-c", "0", pin=False) == two_cores:
+        pytest.skip("this CPU gives the same sums with one thread and two; nothing to tell apart")

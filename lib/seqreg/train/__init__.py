@@ -24,8 +24,10 @@ from .checkpoint import (
     Checkpointing,
     EpochProgress,
     load_checkpoint,
+    machine_summary,
     read_history,
     save_checkpoint,
+    weights_digest,
     write_history,
 )
 from .fit import (
@@ -68,6 +70,7 @@ __all__ = [
     "fit",
     "load_checkpoint",
     "load_trained",
+    "machine_summary",
     "make_loss",
     "make_optimizer",
     "masked_binary_crossentropy",
@@ -77,5 +80,6 @@ __all__ = [
     "run_settings",
     "save_checkpoint",
     "set_precision",
+    "weights_digest",
     "write_history",
 ]

@@ -153,3 +153,43 @@ def read_history(run_dir: str | Path):
 
     path = Path(run_dir) / "history.tsv"
     return pd.read_csv(path, sep="\t") if path.exists() else pd.DataFrame()
+
+
+def weights_digest(model: keras.Model) -> str:
+    """SHA-256 (hex, first 16 digits) of a model's weights in order: two trainings that
+    agree bitwise give the same digest (README, "Repeatability")."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for weight in model.get_weights():
+        digest.update(np.ascontiguousarray(weight).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def machine_summary() -> dict:
+    """What can change trained weights between machines: CPU model and cores, the Keras
+    backend and its version, TensorFlow's thread counts and whether oneDNN kernels are on."""
+    import os
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as handle:
+            names = [
+                line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")
+            ]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    backend = keras.backend.backend()
+    summary = {"cpu": cpu, "cores": os.cpu_count(), "keras": keras.__version__, "backend": backend}
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        summary |= {
+            "tensorflow": tf.__version__,
+            "intra_op_threads": tf.config.threading.get_intra_op_parallelism_threads()
+            or os.environ.get("TF_NUM_INTRAOP_THREADS", "default"),
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "default (on)"),
+        }
+    return summary
