@@ -33,6 +33,7 @@ from .checkpoint import (
 from .fit import (
     TrainConfig,
     WarmupConstant,
+    WarmupCosine,
     build_compiled,
     claim_run_dir,
     compile_model,
@@ -62,6 +63,7 @@ __all__ = [
     "PoissonMultinomial",
     "TrainConfig",
     "WarmupConstant",
+    "WarmupCosine",
     "binary_crossentropy",
     "build_compiled",
     "claim_run_dir",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,13 +36,43 @@ class WarmupConstant(keras.optimizers.schedules.LearningRateSchedule):
         return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
 
 
+class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
+    """Learning rate rising linearly from 0 over ``warmup_steps``, then falling along a
+    half cosine to ``final_fraction`` of its peak at ``total_steps`` (and held there)."""
+
+    def __init__(self, learning_rate: float, warmup_steps: int, total_steps: int,
+                 final_fraction: float = 0.0):  # fmt: skip
+        self.learning_rate = float(learning_rate)
+        self.warmup_steps = int(warmup_steps)
+        self.total_steps = int(total_steps)
+        self.final_fraction = float(final_fraction)
+
+    def __call__(self, step):
+        step = ops.cast(step, "float32") + 1.0
+        warmup = ops.minimum(step / float(max(self.warmup_steps, 1)), 1.0)
+        span = float(max(self.total_steps - self.warmup_steps, 1))
+        progress = ops.clip((step - float(self.warmup_steps)) / span, 0.0, 1.0)
+        cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
+        return (
+            self.learning_rate
+            * warmup
+            * (self.final_fraction + (1.0 - self.final_fraction) * cosine)
+        )
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps,
+                "total_steps": self.total_steps, "final_fraction": self.final_fraction}  # fmt: skip
+
+
 @dataclass
 class TrainConfig:
     """Training settings (defaults follow the Basenji2 recipe, scaled for small data).
 
     ``epochs`` is the maximum; training stops earlier after ``patience`` epochs without a
-    lower validation loss. ``clipnorm`` bounds the global gradient norm. ``precision`` is
-    ``float32`` or a Keras mixed policy (``mixed_bfloat16`` on GPUs and TPUs).
+    lower validation loss. ``clipnorm`` bounds the global gradient norm. ``schedule`` is
+    ``constant`` (after the warm-up; Basenji's recipe) or ``cosine`` (a half cosine from the
+    peak rate down to ``final_lr_fraction`` of it at the last of ``epochs``).
+    ``precision`` is ``float32`` or a Keras mixed policy (``mixed_bfloat16`` on GPUs and TPUs).
     """
 
     epochs: int = 20
@@ -52,6 +83,8 @@ class TrainConfig:
     beta_1: float = 0.9  # Adam only
     beta_2: float = 0.999  # Adam only
     warmup_steps: int = 200
+    schedule: Literal["constant", "cosine"] = "constant"
+    final_lr_fraction: float = 0.0  # cosine only
     clipnorm: float | None = 2.0
     loss: str = "poisson"  # a name in seqreg.train.LOSSES
     total_weight: float = 0.2  # poisson_multinomial only
@@ -64,15 +97,32 @@ class TrainConfig:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
+def make_optimizer(
+    config: TrainConfig, total_steps: int | None = None
+) -> keras.optimizers.Optimizer:
     """Adam or SGD with momentum, warm-up schedule and global-norm clipping.
+
+    Parameters
+    ----------
+    total_steps
+        Optimizer steps of the whole run (``epochs`` times steps per epoch), which a
+        ``cosine`` schedule needs.
 
     Raises
     ------
     ValueError
-        For an optimizer other than ``adam`` or ``sgd``.
+        For an optimizer other than ``adam`` or ``sgd``, a schedule other than
+        ``constant`` or ``cosine``, or a ``cosine`` schedule without ``total_steps``.
     """
-    rate = WarmupConstant(config.learning_rate, config.warmup_steps)
+    if config.schedule == "constant":
+        rate = WarmupConstant(config.learning_rate, config.warmup_steps)
+    elif config.schedule == "cosine":
+        if not total_steps:
+            raise ValueError("a cosine schedule needs the run's total_steps")
+        rate = WarmupCosine(config.learning_rate, config.warmup_steps, total_steps,
+                            config.final_lr_fraction)  # fmt: skip
+    else:
+        raise ValueError(f"unknown schedule {config.schedule!r}; choose constant or cosine")
     clip = {"global_clipnorm": config.clipnorm} if config.clipnorm else {}
     if config.optimizer == "adam":
         return keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2, **clip)
@@ -81,16 +131,19 @@ def make_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
     raise ValueError(f"unknown optimizer {config.optimizer!r}; choose adam or sgd")
 
 
-def compile_model(model: keras.Model, config: TrainConfig) -> keras.Model:
+def compile_model(model: keras.Model, config: TrainConfig,
+                  total_steps: int | None = None) -> keras.Model:  # fmt: skip
     """``model``, compiled with the configured optimizer and loss (:data:`seqreg.train.LOSSES`).
+
+    ``total_steps``: as in :func:`make_optimizer`.
 
     Raises
     ------
     ValueError
-        For an unknown optimizer or loss name.
+        For an unknown optimizer, schedule or loss name.
     """
     model.compile(
-        optimizer=make_optimizer(config),
+        optimizer=make_optimizer(config, total_steps),
         loss=make_loss(config.loss, config.total_weight),
         # XLA is what makes JAX fast; on TensorFlow CPUs it trains about a third slower
         jit_compile=keras.backend.backend() != "tensorflow",
@@ -159,11 +212,12 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         raise InputFileError(store, "no training store here; build it with notebook 01")
     run_dir = Path(run_dir)
     claim_run_dir(run_dir, run_settings(spec, config, store), on_change)
-    model = build_compiled(spec, config)
     train = TrainingData(store, "train", config.batch_size, augment=config.augment,
                          shuffle=True, max_shift=config.max_shift, seed=config.seed,
                          workers=workers)  # fmt: skip
     valid = TrainingData(store, "valid", config.batch_size, workers=workers)
+    steps = config.steps_per_epoch or len(train)
+    model = build_compiled(spec, config, total_steps=config.epochs * steps)
     n_tracks = len(train.tracks)
     if model.output_shape[-1] != n_tracks:
         raise ValueError(
@@ -171,7 +225,6 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
             f"{model.output_shape[-1]}"
         )
     state = load_checkpoint(model, run_dir) or new_state()
-    steps = config.steps_per_epoch or len(train)
     if config.epochs > state["epoch"] and not state["stopped_early"]:
         train.set_epoch(state["epoch"])  # a resumed run sees the batches it would have seen
         callbacks: list[keras.callbacks.Callback] = [Checkpointing(run_dir, config.patience, state)]
@@ -216,15 +269,21 @@ def claim_run_dir(run_dir: Path, settings: dict, on_change: Literal["error", "re
     write_json(run_file, settings)
 
 
-def build_compiled(spec: dict, config: TrainConfig) -> keras.Model:
+def build_compiled(spec: dict, config: TrainConfig, total_steps: int | None = None) -> keras.Model:
     """The model of ``spec``, seeded with ``config.seed``, built under ``config.precision``
-    and compiled (:func:`compile_model`)."""
+    and compiled (:func:`compile_model`; ``total_steps`` for a ``cosine`` schedule).
+
+    Raises
+    ------
+    ValueError
+        For an unknown optimizer, schedule or loss name.
+    """
     from ..models import build_model
 
     keras.utils.set_random_seed(config.seed)
     set_precision(config.precision)
     try:
-        return compile_model(build_model(spec), config)
+        return compile_model(build_model(spec), config, total_steps)
     finally:
         set_precision("float32")
 
