@@ -385,11 +385,17 @@ def test_replicates_agree_realistically_and_more_than_cell_types(demo):
         assert replicate > same_tissue > other_tissue, (assay, replicate, same_tissue, other_tissue)
     cage = {
         ct: _tss_cage(demo, f"cage_{ct}")
-        for ct in ("lymphoblastoid", "lymphoblastoid_rep2", "monocyte")
+        for ct in ("lymphoblastoid", "lymphoblastoid_rep2", "monocyte", "hepatocyte")
     }
     replicate = np.corrcoef(cage["lymphoblastoid"], cage["lymphoblastoid_rep2"])[0, 1]
-    other = np.corrcoef(cage["lymphoblastoid"], cage["monocyte"])[0, 1]
-    assert 0.78 <= replicate <= 0.92 and replicate > other + 0.05, (replicate, other)
+    same_tissue = np.corrcoef(cage["lymphoblastoid"], cage["monocyte"])[0, 1]
+    other_tissue = np.corrcoef(cage["lymphoblastoid"], cage["hepatocyte"])[0, 1]
+    # Since tissue genes' promoters need their program's TFs, most TSSs of another tissue's
+    # genes carry a few reads at most, so CAGE replicates agree less over all TSSs (0.778,
+    # below the former floor of 0.78) while tissues differ far more (0.36 between immune and liver cell types,
+    # 0.74 within immune); the gaps, not the replicate level alone, are what is checked.
+    assert 0.75 <= replicate <= 0.92, replicate
+    assert replicate > same_tissue > other_tissue + 0.2, (replicate, same_tissue, other_tissue)
 
 
 def _tss_table(manifest) -> pd.DataFrame:
