@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -57,12 +58,12 @@ def test_warmup_rises_linearly_then_holds():
 
 def test_cosine_schedule_warms_up_then_falls_to_its_floor():
     rate = train.WarmupCosine(1e-3, warmup_steps=10, total_steps=110, final_fraction=0.1)
-    values = [float(rate(step)) for step in range(0, 140)]
+    values = [float(rate(step)) for step in range(140)]
     assert values[4] == pytest.approx(5e-4)  # step 5 of 10 of the warm-up
     assert values[9] == pytest.approx(1e-3)
     assert values[59] == pytest.approx(1e-3 * (0.1 + 0.9 * 0.5), rel=1e-5)  # half-way down
     assert values[109] == pytest.approx(1e-4) and values[139] == pytest.approx(1e-4)
-    assert all(a >= b for a, b in zip(values[9:], values[10:], strict=False))
+    assert all(a >= b for a, b in itertools.pairwise(values[9:]))
     with pytest.raises(ValueError, match="total_steps"):
         train.make_optimizer(train.TrainConfig(schedule="cosine"))
     with pytest.raises(ValueError, match="unknown schedule"):

@@ -9,10 +9,10 @@ from seqreg.project import fix_threads
 if sys.argv[1:] == ["pin"]:
     fix_threads()
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
+import keras
+import numpy as np
 
-from seqreg.train import weights_digest  # noqa: E402
+from seqreg.train import weights_digest
 
 keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)
