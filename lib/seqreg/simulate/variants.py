@@ -312,7 +312,9 @@ def gwas_set(
     and MAF-matched negatives (label 0), with 10 folds by genomic block."""
     v = genotypes.variants
     af = genotypes.alt_frequency()
-    maf = np.minimum(af, 1 - af)
+    # rounded so that 1 - 0.9 falls in the same 0.1-wide MAF bin as 0.1 (and as the table's
+    # written MAF does)
+    maf = np.round(np.minimum(af, 1 - af), 9)
     strong = effects.groupby("variant_id")["log2_fold_change"].apply(lambda x: np.abs(x).max())
     causal_ids = set(strong[strong > 0.1].index)
     is_causal = v["variant_id"].isin(causal_ids).to_numpy()
