@@ -150,12 +150,16 @@ def test_quantile_normalisation_gives_equal_columns_and_keeps_ranks():
         assert (np.argsort(normalised[:, j]) == np.argsort(matrix[:, j])).all()
 
 
+def _gene_modules(rng, modules: int, genes: int, cells: int, noise: float, draws: int = 2):
+    """``draws`` noisy CAGE-like matrices (genes x cells) of the same gene modules."""
+    centres = rng.normal(0, 3, (modules, cells))
+    labels = rng.integers(0, modules, genes)
+    return [2 ** (centres[labels] + rng.normal(0, noise, (genes, cells)) + 5) for _ in range(draws)]
+
+
 def test_cluster_agreement_finds_shared_structure_and_not_noise():
     rng = np.random.default_rng(5)
-    centres = rng.normal(0, 3, (3, 8))
-    labels = rng.integers(0, 3, 90)
-    experiment = 2 ** (centres[labels] + rng.normal(0, 0.3, (90, 8)) + 5)
-    prediction = 2 ** (centres[labels] + rng.normal(0, 0.3, (90, 8)) + 5)
+    experiment, prediction = _gene_modules(rng, 3, 90, 8, 0.3)
     shared = evaluate.cluster_agreement(experiment, prediction, n_clusters=3, n_boot=100)
     assert shared["ari"] > 0.9 and shared["p_value"] < 0.02
     assert shared["ari_low"] <= shared["ari"] <= shared["ari_high"]
@@ -166,11 +170,7 @@ def test_cluster_agreement_finds_shared_structure_and_not_noise():
 
 
 def test_cluster_p_value_resolves_beyond_the_permutations():
-    rng = np.random.default_rng(7)
-    centres = rng.normal(0, 3, (4, 6))
-    labels = rng.integers(0, 4, 200)
-    experiment = 2 ** (centres[labels] + rng.normal(0, 0.5, (200, 6)) + 5)
-    prediction = 2 ** (centres[labels] + rng.normal(0, 0.5, (200, 6)) + 5)
+    experiment, prediction = _gene_modules(np.random.default_rng(7), 4, 200, 6, 0.5)
     found = evaluate.cluster_agreement(experiment, prediction, n_clusters=4, n_boot=50)
     # 50 permutations alone cannot say less than 1/51; the normal approximation can
     assert found["p_value_permutation"] == pytest.approx(1 / 51)
@@ -188,9 +188,7 @@ def test_mixture_covariance_is_full_only_with_enough_genes():
 
 def test_cluster_stability_separates_modules_from_a_featureless_cloud():
     rng = np.random.default_rng(8)
-    centres = rng.normal(0, 3, (4, 8))
-    labels = rng.integers(0, 4, 120)
-    modules = 2 ** (centres[labels] + rng.normal(0, 0.3, (120, 8)) + 5)
+    (modules,) = _gene_modules(rng, 4, 120, 8, 0.3, draws=1)
     cloud = 2 ** (rng.normal(0, 1, (120, 8)) + 5)
     stable = evaluate.cluster_stability(modules, n_clusters=4, n_boot=10)
     arbitrary = evaluate.cluster_stability(cloud, n_clusters=4, n_boot=10)
