@@ -504,3 +504,20 @@ def test_cli_as_a_module_names_the_failing_cell(probe_notebook, tmp_path):
         in result.stderr
     )
     assert (tmp_path / "out" / "notebooks" / "99_probe.failed.ipynb").exists()
+
+
+def test_metrics_are_strict_json_with_null_for_missing_values(tmp_path):
+    """NaN is not JSON: a metrics file read by jq or R must parse, with null in its place."""
+    import math
+
+    import numpy as np
+
+    from seqreg.project.files import write_json
+
+    values = {"r": float("nan"), "n": np.int64(3), "inf": np.float32("inf")}
+    values |= {"x": [np.float64(0.5), math.nan], "ok": np.bool_(True)}
+    path = write_json(tmp_path / "m.json", values)
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    parsed = json.loads(text, parse_constant=lambda token: pytest.fail(f"non-JSON token {token}"))
+    assert parsed == {"r": None, "n": 3, "inf": None, "x": [0.5, None], "ok": True}

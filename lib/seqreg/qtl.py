@@ -49,7 +49,8 @@ def read_qtl_links(path: str | Path, fdr_max: float = 0.05, max_distance: int = 
         When the file is missing or a line does not parse.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
+
+    from .project.progress import progress_bar as tqdm
 
     counts = dict.fromkeys(
         ("rows", "fdr_pass", "other_chromosome", "too_far", "duplicates", "links"), 0

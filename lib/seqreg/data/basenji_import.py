@@ -519,7 +519,7 @@ def _chunk_rows(n: int, row_bytes: int) -> int:
 def _copy_examples(data: BasenjiData, sequences, targets, chunk_windows: int, progress: bool) -> set[str]:  # fmt: skip
     """Decode every TFRecord example into the store's arrays, label by label, in windows'
     order; returns the sequence encodings met (``one_hot``, ``index``)."""
-    from tqdm.auto import tqdm
+    from ..project.progress import progress_bar as tqdm
 
     seq_length = data.spec.seq_length
     shape = (data.spec.target_length, len(data.tracks))

@@ -99,10 +99,9 @@ def _write_window_table(store, windows) -> None:
 def _write_store_arrays(store, fa, windows, tracks, spec: WindowSpec, merged_mask, baselines,
                         chunk_windows: int, progress: bool) -> None:  # fmt: skip
     """Sequences and transformed targets, chunk by chunk, into ``store``."""
-    from tqdm.auto import tqdm
-
     from ..io.bigwig import open_bigwig
     from ..io.chroms import resolve_chrom
+    from ..project.progress import progress_bar as tqdm
 
     n, n_tracks = len(windows), len(tracks)
     seq_ds = store.create_dataset("sequences", (n, spec.seq_length), dtype="uint8",

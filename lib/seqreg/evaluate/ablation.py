@@ -54,10 +54,10 @@ def receptive_field_ablation(store: str | Path, run_root: str | Path, scale: str
         When no track is of ``assay``.
     """
     import pandas as pd
-    from tqdm.auto import tqdm
 
     from ..models import basenji2018_spec, receptive_field
     from ..predict import predict
+    from ..project.progress import progress_bar as tqdm
     from ..train import fit
     from .tracks import track_accuracy
 

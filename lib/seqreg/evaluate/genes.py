@@ -4,6 +4,7 @@ matrices, gene accuracy, clustering, variability quartiles and TSS switching.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -330,6 +331,9 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
     return pd.DataFrame(rows, columns=columns)
 
 
+MIN_SWITCHING_GENES = 10  # fewer genes make the t-test of per-gene r meaningless
+
+
 def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, hits,
                   tracks: Sequence[Track], min_distance: int = 500) -> dict[str, Any]:  # fmt: skip
     """Alternative-TSS usage across cell types (Basenji 2018, Fig 3 TSS switching).
@@ -338,7 +342,8 @@ def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, 
     in different bins), the log2 fold change between them in each cell type, centred per
     gene across cell types, from experiment and from prediction. Each gene's Pearson r
     across cell types between the two, averaged over genes, is tested against 0 with a
-    one-sided one-sample t-test.
+    one-sided one-sample t-test, only when at least :data:`MIN_SWITCHING_GENES` genes have a
+    finite r (with fewer, ``t_p_value`` is NaN and a warning says why).
 
     Parameters
     ----------
@@ -379,9 +384,15 @@ def tss_switching(values_experiment: np.ndarray, values_prediction: np.ndarray, 
     with np.errstate(invalid="ignore", divide="ignore"):
         gene_r = np.array([pearson(a, b) for a, b in zip(e, p, strict=True)], dtype=float)
     finite = gene_r[np.isfinite(gene_r)]
-    t_p = (
-        float(ttest_1samp(finite, 0.0, alternative="greater").pvalue) if len(finite) > 2 else np.nan
-    )
+    t_p = np.nan
+    if len(finite) >= MIN_SWITCHING_GENES:
+        t_p = float(ttest_1samp(finite, 0.0, alternative="greater").pvalue)
+    else:
+        warnings.warn(
+            f"only {len(finite)} genes with two expressed TSSs that vary across cell types; "
+            f"the t-test needs at least {MIN_SWITCHING_GENES} (t_p_value left NaN)",
+            stacklevel=2,
+        )
     return {
         "genes": len(e),
         "pearson_r": float(pearson(e.ravel(), p.ravel())),

@@ -190,7 +190,7 @@ def _fetch_all(manifest: Manifest, progress: bool, retries: int, backoff: float)
     recorded = _read_state(state_dir / "recorded_checksums.json")
     entries = manifest.all_entries()
     try:
-        from tqdm.auto import tqdm
+        from .progress import progress_bar as tqdm
 
         iterator = tqdm(entries, desc=f"{manifest.name} files", unit="file", disable=not progress)
         for entry in iterator:

@@ -317,7 +317,7 @@ def _parse_content_range(value: str) -> tuple[int | None, int | None]:
 
 
 def _progress(total: int | None, initial: int, label: str, enabled: bool):
-    from tqdm.auto import tqdm
+    from .progress import progress_bar as tqdm
 
     return tqdm(
         total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,

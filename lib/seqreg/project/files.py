@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
@@ -72,8 +73,26 @@ def write_gzip_text(path: str | Path, text: str) -> Path:
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON atomically (NumPy scalars and arrays allowed)."""
-    return write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+    """Write ``obj`` as indented, strict JSON atomically (NumPy scalars and arrays allowed).
+
+    NaN and infinite floats become ``null``: Python's ``NaN`` token is not JSON, and strict
+    parsers (``jq``, JavaScript, R's jsonlite) reject a file holding it.
+    """
+    text = json.dumps(_finite(obj), indent=2, sort_keys=True, allow_nan=False)
+    return write_text(path, text + "\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NumPy converted and non-finite floats replaced by ``None``."""
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (str, int, bool)) or value is None:
+        return value
+    return _finite(_json_default(value))
 
 
 def _json_default(value: Any) -> Any:

@@ -22,6 +22,7 @@ is 10000, ``5e-2`` for a ``float`` is 0.05).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -180,6 +181,9 @@ def run_notebook(
         **extra,
     }
     started = time.monotonic()
+    # TensorFlow's C++ start-up lines (oneDNN, CPU features) would fill the first cell's
+    # output; its warnings and errors still show. A value the user set is kept.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
     with atomic_path(final) as tmp:
         try:
             papermill.execute_notebook(

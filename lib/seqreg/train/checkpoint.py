@@ -122,7 +122,7 @@ class EpochProgress(keras.callbacks.Callback):
 
     def __init__(self, total_steps: int, initial_step: int = 0):
         super().__init__()
-        from tqdm.auto import tqdm
+        from ..project.progress import progress_bar as tqdm
 
         self.bar = tqdm(total=total_steps, initial=initial_step, unit="batch", mininterval=2.0)
 

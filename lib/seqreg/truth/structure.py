@@ -86,8 +86,7 @@ def structure_sweep(manifest: Manifest, *, n_genes: int = 100, n_clusters: int =
     ValueError
         When ``manifest`` is not simulated.
     """
-    from tqdm.auto import tqdm
-
+    from ..project.progress import progress_bar as tqdm
     from ..simulate.signal import ASSAYS
 
     base_dispersion = ASSAYS["CAGE"].dispersion

@@ -173,11 +173,11 @@ def score_variants(model, variants, fasta: str | Path, out_path: str | Path, *, 
     """
     import pandas as pd
     import pysam
-    from tqdm.auto import tqdm
 
     from ..data.loader import strand_swap_order
     from ..interpret.edits import EditPredictor
     from ..project.manifest import Track
+    from ..project.progress import progress_bar as tqdm
 
     tracks = [t if isinstance(t, Track) else Track.from_record(dict(t)) for t in tracks]
     seq_length, crop_bp, sed_distance = _scoring_geometry(
