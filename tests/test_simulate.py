@@ -100,6 +100,42 @@ def test_cpg_islands_mark_promoters(smoke_manifest):
     assert np.median(ratios) > 0.6
 
 
+def test_cpg_poor_promoters_carry_a_focused_core_promoter_at_the_tss(smoke_manifest):
+    """A TATA box 31-25 bp upstream and an initiator (YYANWYY, A at the TSS) mark a
+    CpG-poor TSS and its strand; enhancers built from the same TFs have no such mark."""
+    import re
+
+    import pyfaidx
+
+    elements, _ = truth(smoke_manifest)
+    tss = pd.read_csv(smoke_manifest.path_of("tss"), sep="\t", header=None, usecols=range(6),
+                      names=["chrom", "start", "end", "name", "score", "strand"])  # fmt: skip
+    strand_of = dict(zip(tss["name"], tss["strand"], strict=True))
+    position_of = dict(zip(tss["name"], tss["start"], strict=True))
+    promoters = elements[elements["kind"] == "promoter"]
+    expected = np.where(promoters["cpg_island"], "CpG island", "TATA+Inr")
+    assert (promoters["core_promoter"] == expected).all()
+    assert (elements.loc[elements["kind"] != "promoter", "core_promoter"].fillna("") == "").all()
+    core = re.compile("TATA[AT]A[AT].{22}[CT][CT]A.[AT][CT][CT]")  # TATA at -31, Inr at -2
+
+    def upstream_of(fasta, chrom, at, strand):  # TSS -31..+5 read on the gene's strand
+        if strand == "+":
+            return str(fasta[chrom][at - 31 : at + 5]).upper()
+        return str(-fasta[chrom][at - 4 : at + 32]).upper()
+
+    found = {"TATA+Inr": [], "CpG island": []}
+    with pyfaidx.Fasta(str(smoke_manifest.path_of("genome_fasta"))) as fasta:
+        for p in promoters.itertuples():
+            at, strand = position_of[p.transcript_id], strand_of[p.transcript_id]
+            found[p.core_promoter].append(bool(core.match(upstream_of(fasta, p.chrom, at, strand))))
+        enhancers = elements[elements["kind"] == "enhancer"]
+        background = [bool(core.search(str(fasta[e.chrom][e.start : e.end]).upper()))
+                      for e in enhancers.itertuples()]  # fmt: skip
+    assert len(found["TATA+Inr"]) >= 5 and len(found["CpG island"]) >= 5
+    assert np.mean(found["TATA+Inr"]) > 0.5  # sampled sites, so not every one is the consensus
+    assert np.mean(found["CpG island"]) < 0.05 and np.mean(background) < 0.05
+
+
 def test_duplicated_segments_are_near_copies(smoke_manifest):
     import pyfaidx
 

@@ -20,6 +20,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "downloads",
         "run",
         "report",
+        "progress",
     ],
     submod_attrs={
         "errors": [
@@ -38,6 +39,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "fingerprint",
         ],
         "paths": ["OUTPUT_KINDS", "project_root", "output_dirs"],
+        "progress": ["progress_bar"],
         "scales": ["Scale", "SCALES", "check_scale", "preset"],
         "manifest": [
             "SCHEMA_VERSION",

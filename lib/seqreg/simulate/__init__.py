@@ -154,7 +154,7 @@ def _write_tracks(manifest: Manifest, out_dir: Path, planted: _Planted, sizes, a
                   annotated: str, rng, progress: bool) -> dict:  # fmt: skip
     """One bigWig per manifest track; returns the truth they need (expected signal, read
     source, NaN and zero fractions, per-track parameters)."""
-    from tqdm.auto import tqdm
+    from ..project.progress import progress_bar as tqdm
 
     contexts = _contexts(
         planted.chromosomes, planted.elements, planted.sites, planted.genes, artifacts

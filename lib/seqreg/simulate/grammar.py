@@ -7,6 +7,12 @@ The model, in words:
 - **Elements** are promoters (one per TSS), distal enhancers (placed for a gene, up to
   ~100 kb away), CTCF sites and REST-bound silencers. Each holds binding sites sampled
   from real JASPAR 2024 matrices.
+- Every **core promoter** is marked in sequence: CpG-island promoters by their island,
+  CpG-poor ones by a focused core promoter, a TATA box (TBP, JASPAR MA0108.3) 31-25 bp
+  upstream of the TSS and an initiator (Inr, YYANWYY with the A at the TSS), as in
+  mammalian genomes, where TATA boxes sit mostly in CpG-poor, tissue-specific promoters
+  (Juven-Gershon & Kadonaga 2010). The core promoter places the TSS; it does not enter
+  the activity model below.
 - An element's **activity** in a cell type is a logistic function of its drive: the sum
   over its sites of ``tf_weight * site_score * tf_activity``, plus a cooperative bonus
   ``pair_bonus * min(activity_a, activity_b)`` for each TF pair planted with the right
@@ -37,6 +43,19 @@ MOTIF_IDS: dict[str, str] = {
     "MEF2C": "MA0497.2", "NEUROD1": "MA1109.2", "REST": "MA0138.3", "CDX2": "MA0465.3",
     "GATA4": "MA0482.3",
 }  # fmt: skip
+
+#: the TATA box of CpG-poor promoters (TBP) and where it starts: this many bases upstream
+#: of the TSS (the TATA box sits about 30 bp upstream)
+CORE_PROMOTER_MOTIF: tuple[str, str] = ("TBP", "MA0108.3")
+TATA_UPSTREAM = 31
+#: the initiator, YYANWYY from -2 to +5 with the A at the TSS (Juven-Gershon & Kadonaga
+#: 2010; JASPAR's CORE collection has no matrix for it), rows A, C, G, T
+INITIATOR = Motif("Inr", "YYANWYY", np.array([
+    [0.05, 0.45, 0.05, 0.45], [0.05, 0.45, 0.05, 0.45], [0.91, 0.03, 0.03, 0.03],
+    [0.25, 0.25, 0.25, 0.25], [0.45, 0.05, 0.05, 0.45], [0.05, 0.45, 0.05, 0.45],
+    [0.05, 0.45, 0.05, 0.45],
+]))  # fmt: skip
+INITIATOR_UPSTREAM = 2  # the Inr starts 2 bases before the TSS
 
 #: tissue programs: TF -> relative activity in the tissue's cell types
 PROGRAMS: dict[str, dict[str, float]] = {
@@ -149,6 +168,7 @@ class Planter:
     rng: np.random.Generator
     elements: list[dict] = field(default_factory=list)
     sites: list[dict] = field(default_factory=list)
+    core_motif: Motif | None = None
 
     def add_element(self, kind: str, chrom: str, start: int, end: int, **info) -> dict:
         """Record one planted element and its binding sites."""
@@ -168,11 +188,15 @@ class Planter:
                 return start
         return None
 
-    def plant(self, element: dict, tfs: list[str], pair: tuple | None = None) -> None:
-        """Write sites for ``tfs`` (and an optional pair) at non-overlapping offsets."""
+    def plant(self, element: dict, tfs: list[str], pair: tuple | None = None,
+              reserved: tuple[int, int] | None = None) -> None:  # fmt: skip
+        """Write sites for ``tfs`` (and an optional pair) at non-overlapping offsets,
+        outside the ``reserved`` (start, end) stretch of the element (genomic coordinates)."""
         chrom = self.chromosomes[element["chrom"]]
         start, end = element["start"], element["end"]
         taken = np.zeros(end - start, dtype=bool)
+        if reserved is not None:
+            taken[max(0, reserved[0] - start) : max(0, reserved[1] - start)] = True
         if pair is not None:
             first, second, spacing, valid, same_orientation = pair
             a, b = self.motifs[first], self.motifs[second]
@@ -210,6 +234,38 @@ class Planter:
                 False,
             )
             taken[offset : offset + self.motifs[tf].length] = True
+
+    def write_core_promoter(self, element: dict, tss: int, strand: str) -> tuple[int, int]:
+        """Write a focused core promoter for ``tss`` on the gene's strand: a TATA box
+        (``core_motif``) ``TATA_UPSTREAM`` bp upstream and an initiator over the TSS. Return
+        the (start, end) stretch they span. Not TF sites: they are not in ``sites`` and add
+        no drive.
+
+        Raises
+        ------
+        ValueError
+            When the planter was made without a core-promoter motif.
+        """
+        if self.core_motif is None:
+            raise ValueError("the planter has no core-promoter motif")
+        spans = [self._write_upstream(element, self.core_motif, tss, strand, TATA_UPSTREAM),
+                 self._write_upstream(element, INITIATOR, tss, strand, INITIATOR_UPSTREAM)]  # fmt: skip
+        element["core_promoter"] = "TATA+Inr"
+        return min(a for a, _ in spans), max(b for _, b in spans)
+
+    def _write_upstream(self, element: dict, motif: Motif, tss: int, strand: str,
+                        upstream: int) -> tuple[int, int]:  # fmt: skip
+        """Write a site of ``motif`` starting ``upstream`` bases before ``tss`` (on the
+        gene's strand); return the genomic (start, end) it occupies."""
+        chrom = self.chromosomes[element["chrom"]]
+        site, _score = sample_site(motif, self.rng)
+        if strand == "+":
+            pos = tss - upstream
+        else:  # upstream is to the right; the site reads on the minus strand
+            pos = tss + upstream - motif.length + 1
+            site = site[::-1].translate(str.maketrans("ACGT", "TGCA"))
+        chrom.seq[pos : pos + motif.length] = np.frombuffer(site.encode(), dtype=np.uint8)
+        return pos, pos + motif.length
 
     def _offset(self, taken: np.ndarray, width: int) -> int | None:
         for _ in range(30):
@@ -256,7 +312,9 @@ def plant_grammar(
     elements, sites
         Tables of every element (with its target gene) and every planted site.
     """
-    planter = Planter({c.name: c for c in chromosomes}, motifs, rng)
+    core_name, core_id = CORE_PROMOTER_MOTIF
+    core_motif = load_jaspar([core_id])[core_name]
+    planter = Planter({c.name: c for c in chromosomes}, motifs, rng, core_motif=core_motif)
     tissue_tfs = {tissue: list(program) for tissue, program in PROGRAMS.items()}
     pairs_by_tissue = {
         tissue: [p for p in COOPERATIVE_PAIRS if p[0] in program and p[1] in program]
@@ -278,7 +336,12 @@ def plant_grammar(
             site = planter.add_element("ctcf", chrom.name, start, start + 60, gene_id="", transcript_id="",
                                        program="ubiquitous", cpg_island=False, strength=1.0)  # fmt: skip
             planter.plant(site, ["CTCF"])
+    # the sequence mark of each promoter's core: "TATA+Inr" (CpG-poor) or "CpG island"
+    for element in planter.elements:
+        if element["kind"] == "promoter" and element["cpg_island"]:
+            element["core_promoter"] = "CpG island"
     elements = pd.DataFrame(planter.elements)
+    elements["core_promoter"] = elements["core_promoter"].fillna("").astype(str)
     sites = pd.DataFrame(planter.sites)
     # elements whose sites did not fit keep no sites; they stay (inactive) as in real genomes
     return elements.sort_values(["chrom", "start"]).reset_index(drop=True), sites
@@ -294,7 +357,10 @@ def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) 
     with them in a quarter and a fifth, the demo model's eQTL regression held in one
     tissue of four). An alternative TSS
     (CpG-poor) holds two TFs of ``gene.alternative_program`` and is used where that
-    program is active: the gene switches TSSs between cell types.
+    program is active: the gene switches TSSs between cell types. Every CpG-poor promoter
+    has a focused core promoter (a TATA box 31-25 bp upstream of its TSS and an initiator
+    over it, :meth:`Planter.write_core_promoter`), which marks it as a promoter rather
+    than an enhancer with the same TFs.
     """
     for number, t in enumerate(gene.transcripts):
         alternative = number > 0 and bool(gene.alternative_program)
@@ -312,7 +378,10 @@ def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) 
         else:
             tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
             tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
-        planter.plant(promoter, tfs)
+        reserved = None
+        if not promoter["cpg_island"]:
+            reserved = planter.write_core_promoter(promoter, t.tss, gene.strand)
+        planter.plant(promoter, tfs, reserved=reserved)
 
 
 def _plant_enhancer(planter: Planter, gene: Gene, program_tfs: list[str], tissue_tfs: dict,
