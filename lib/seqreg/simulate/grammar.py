@@ -7,12 +7,11 @@ The model, in words:
 - **Elements** are promoters (one per TSS), distal enhancers (placed for a gene, up to
   ~100 kb away), CTCF sites and REST-bound silencers. Each holds binding sites sampled
   from real JASPAR 2024 matrices.
-- Every **core promoter** is marked in sequence: CpG-island promoters by their island,
-  CpG-poor ones by a focused core promoter, a TATA box (TBP, JASPAR MA0108.3) 31-25 bp
-  upstream of the TSS and an initiator (Inr, YYANWYY with the A at the TSS), as in
-  mammalian genomes, where TATA boxes sit mostly in CpG-poor, tissue-specific promoters
-  (Juven-Gershon & Kadonaga 2010). The core promoter places the TSS; it does not enter
-  the activity model below.
+- Every **core promoter** is marked in sequence: an initiator (Inr, YYANWYY with the A
+  at the TSS) at every TSS, within a CpG island or, at CpG-poor promoters, with a TATA
+  box (TBP, JASPAR MA0108.3) 31-25 bp upstream, as in mammalian genomes, where TATA boxes
+  sit mostly in CpG-poor, tissue-specific promoters (Juven-Gershon & Kadonaga 2010). The
+  core promoter places the TSS; it does not enter the activity model below.
 - An element's **activity** in a cell type is a logistic function of its drive: the sum
   over its sites of ``tf_weight * site_score * tf_activity``, plus a cooperative bonus
   ``pair_bonus * min(activity_a, activity_b)`` for each TF pair planted with the right
@@ -235,22 +234,24 @@ class Planter:
             )
             taken[offset : offset + self.motifs[tf].length] = True
 
-    def write_core_promoter(self, element: dict, tss: int, strand: str) -> tuple[int, int]:
-        """Write a focused core promoter for ``tss`` on the gene's strand: a TATA box
-        (``core_motif``) ``TATA_UPSTREAM`` bp upstream and an initiator over the TSS. Return
-        the (start, end) stretch they span. Not TF sites: they are not in ``sites`` and add
-        no drive.
+    def write_core_promoter(self, element: dict, tss: int, strand: str,
+                            tata: bool) -> tuple[int, int]:  # fmt: skip
+        """Write the core promoter of ``tss`` on the gene's strand: an initiator over the TSS
+        and, when ``tata``, a TATA box (``core_motif``) ``TATA_UPSTREAM`` bp upstream.
+        Return the (start, end) stretch they span. Not TF sites: they are not in ``sites``
+        and add no drive.
 
         Raises
         ------
         ValueError
-            When the planter was made without a core-promoter motif.
+            When a TATA box is asked for and the planter has no core-promoter motif.
         """
-        if self.core_motif is None:
-            raise ValueError("the planter has no core-promoter motif")
-        spans = [self._write_upstream(element, self.core_motif, tss, strand, TATA_UPSTREAM),
-                 self._write_upstream(element, INITIATOR, tss, strand, INITIATOR_UPSTREAM)]  # fmt: skip
-        element["core_promoter"] = "TATA+Inr"
+        spans = [self._write_upstream(element, INITIATOR, tss, strand, INITIATOR_UPSTREAM)]
+        if tata:
+            if self.core_motif is None:
+                raise ValueError("the planter has no core-promoter motif")
+            spans.append(self._write_upstream(element, self.core_motif, tss, strand, TATA_UPSTREAM))
+        element["core_promoter"] = "TATA+Inr" if tata else "CpG island+Inr"
         return min(a for a, _ in spans), max(b for _, b in spans)
 
     def _write_upstream(self, element: dict, motif: Motif, tss: int, strand: str,
@@ -336,10 +337,7 @@ def plant_grammar(
             site = planter.add_element("ctcf", chrom.name, start, start + 60, gene_id="", transcript_id="",
                                        program="ubiquitous", cpg_island=False, strength=1.0)  # fmt: skip
             planter.plant(site, ["CTCF"])
-    # the sequence mark of each promoter's core: "TATA+Inr" (CpG-poor) or "CpG island"
-    for element in planter.elements:
-        if element["kind"] == "promoter" and element["cpg_island"]:
-            element["core_promoter"] = "CpG island"
+    # the sequence mark of each promoter's core: "TATA+Inr" (CpG-poor), "CpG island+Inr"
     elements = pd.DataFrame(planter.elements)
     elements["core_promoter"] = elements["core_promoter"].fillna("").astype(str)
     sites = pd.DataFrame(planter.sites)
@@ -357,10 +355,10 @@ def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) 
     with them in a quarter and a fifth, the demo model's eQTL regression held in one
     tissue of four). An alternative TSS
     (CpG-poor) holds two TFs of ``gene.alternative_program`` and is used where that
-    program is active: the gene switches TSSs between cell types. Every CpG-poor promoter
-    has a focused core promoter (a TATA box 31-25 bp upstream of its TSS and an initiator
-    over it, :meth:`Planter.write_core_promoter`), which marks it as a promoter rather
-    than an enhancer with the same TFs.
+    program is active: the gene switches TSSs between cell types. Every TSS has an
+    initiator, and every CpG-poor promoter a TATA box 31-25 bp upstream of its TSS too
+    (:meth:`Planter.write_core_promoter`), which mark it as a promoter rather than an
+    enhancer with the same TFs.
     """
     for number, t in enumerate(gene.transcripts):
         alternative = number > 0 and bool(gene.alternative_program)
@@ -378,9 +376,9 @@ def _plant_promoters(planter: Planter, gene: Gene, program_tfs: list[str], rng) 
         else:
             tfs = [tf for tf, p in (("YY1", 0.6), ("ETS1", 0.4)) if rng.random() < p]
             tfs += ["YY1"] if "YY1" not in tfs else ["ETS1"]
-        reserved = None
-        if not promoter["cpg_island"]:
-            reserved = planter.write_core_promoter(promoter, t.tss, gene.strand)
+        reserved = planter.write_core_promoter(
+            promoter, t.tss, gene.strand, tata=not promoter["cpg_island"]
+        )
         planter.plant(promoter, tfs, reserved=reserved)
 
 
