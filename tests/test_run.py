@@ -521,3 +521,25 @@ def test_metrics_are_strict_json_with_null_for_missing_values(tmp_path):
     assert "NaN" not in text and "Infinity" not in text
     parsed = json.loads(text, parse_constant=lambda token: pytest.fail(f"non-JSON token {token}"))
     assert parsed == {"r": None, "n": 3, "inf": None, "x": [0.5, None], "ok": True}
+
+
+def test_progress_bars_are_text_without_ipywidgets(monkeypatch):
+    """tqdm.auto warns (TqdmWarning) in a kernel without ipywidgets; the text bar does not."""
+    import importlib.util
+    import warnings
+
+    import tqdm.std
+
+    from seqreg.project import progress_bar
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipywidgets" else real(name, *a),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bar = progress_bar(range(3), disable=True)
+        assert type(bar) is tqdm.std.tqdm
+        assert list(bar) == [0, 1, 2]
