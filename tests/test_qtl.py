@@ -120,3 +120,7 @@ def test_a_file_without_significant_qtls_gives_no_links_and_no_fit(tmp_path):
     fit = qtl.degree_fit(np.array([3, 1, 2]))
     assert fit["favoured"] == "too few degrees" and np.isnan(fit["alpha"]) and fit["n_tail"] == 3
     assert qtl.degree_fit(np.full(50, 4))["favoured"] == "too few degrees"  # all equal
+    # three values, most at the smallest: powerlaw's xmin leaves nothing to fit (a smoke
+    # genome's QTL counts did this); a reason instead of a crash
+    few = qtl.degree_fit(np.repeat([1, 2, 3], [12, 11, 12]))
+    assert few["favoured"].startswith("no fit (") and np.isnan(few["alpha"])

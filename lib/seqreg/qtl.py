@@ -194,7 +194,9 @@ def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
         ``alpha``, ``xmin``, ``n_tail`` (degrees >= xmin), ``loglikelihood_ratio`` (positive
         favours the power law), ``p_value`` (of the sign of the ratio), ``favoured``
         (``"power law"``, ``"exponential"`` or ``"neither"`` at p < 0.05); with fewer than
-        :data:`MIN_FIT_DEGREES` positive degrees, or all equal, NaNs and ``"too few degrees"``.
+        :data:`MIN_FIT_DEGREES` positive degrees, or all equal, NaNs and ``"too few degrees"``;
+        NaNs and ``"no fit (<reason>)"`` when ``powerlaw`` cannot fit (a few distinct values
+        can leave no tail above the chosen xmin).
     """
     import warnings
 
@@ -208,8 +210,13 @@ def degree_fit(degrees: np.ndarray, discrete: bool = True) -> dict:
                 "favoured": "too few degrees"}  # fmt: skip
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore")
-        fit = powerlaw.Fit(degrees, discrete=discrete, verbose=False)
-        ratio, p = fit.distribution_compare("power_law", "exponential", normalized_ratio=True)
+        try:
+            fit = powerlaw.Fit(degrees, discrete=discrete, verbose=False)
+            ratio, p = fit.distribution_compare("power_law", "exponential", normalized_ratio=True)
+        except ValueError as err:  # e.g. the chosen xmin leaves no tail to fit (few values)
+            return {"alpha": float("nan"), "xmin": float("nan"), "n_tail": len(degrees),
+                    "loglikelihood_ratio": float("nan"), "p_value": float("nan"),
+                    "favoured": f"no fit ({err})"}  # fmt: skip
     favoured = "neither" if p >= 0.05 else ("power law" if ratio > 0 else "exponential")
     return {"alpha": float(fit.power_law.alpha), "xmin": float(fit.power_law.xmin),
             "n_tail": int((degrees >= fit.power_law.xmin).sum()), "loglikelihood_ratio": float(ratio),

@@ -465,14 +465,14 @@ def histone_qtls(
     rng: np.random.Generator,
     max_distance: int = 1_000_000,
     report_p: float = 1e-3,
-    target_share: float = 0.09,
+    target_share: float = 0.07,
 ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Histone-mark QTL summaries per BLUEPRINT cell type and mark, and their truth.
 
     Targets are the elements active in the cell type (peaks of ``element +- 1 kb``). A
     share ``target_share`` of them has causal sources at all: most histone peaks have no
     QTL, so that, as in the microglia QTL report's Table 1, most 10-kb regions are reached
-    by none (82-86% at demo, with 0.09). Their number is drawn from Zipf(1.7) (most one, a
+    by none (79-86% at demo with 0.09, so the presets use 0.07). Their number is drawn from Zipf(1.7) (most one, a
     few hubs with dozens, at most :data:`QTL_MAX_SOURCES`): common variants inside other
     elements within ``max_distance`` (closer ones likelier). A source in a binding site
     acts through the grammar (its element's activity change on the ALT allele); any other
