@@ -96,6 +96,11 @@ BASENJI2018_SMOKE_FIELDS = [
 ]
 
 
+def _enough_targets(metrics, minimum: int = 15) -> list[dict]:
+    """Notebook 15's recovery rows of the datasets with at least ``minimum`` planted targets."""
+    return [r for r in metrics["recovery"].values() if r["planted_targets"] >= minimum]
+
+
 #: what each notebook's metrics must show on the synthetic data (scored against planted truth)
 EXPECTATIONS = {
     "00_data_qc": [
@@ -183,15 +188,24 @@ EXPECTATIONS = {
         lambda m: all(c["links"] > 0 for c in m["read_counts"].values()),
         lambda m: all(0 < t["share_without"] < 1 for t in m["table1_connected_qtls"].values()),
         # positive control: the planted Zipf(1.7) degrees fit a power law of about that
-        # exponent (1.76-1.98 observed) and are never better fitted by an exponential
+        # exponent (1.67-1.98 observed) and are never better fitted by an exponential
         # (21-25 planted targets per cell type at smoke scale are too few for the test to
-        # favour the power law; it does at demo scale, tests/test_simulate_variants.py)
-        lambda m: all(1.4 <= r["planted_alpha"] <= 2.1 for r in m["recovery"].values()),
+        # favour the power law; it does at demo scale, tests/test_simulate_variants.py).
+        # Statistics need targets: a smoke genome gave neutrophils 12, where powerlaw
+        # cannot fit (reported as "no fit") and Spearman's sampling error is about 0.3, so
+        # these checks cover the datasets with at least 15 planted targets, and at least
+        # four of the six must have that many.
+        lambda m: len(_enough_targets(m)) >= 4,
+        lambda m: all(1.4 <= r["planted_alpha"] <= 2.1 for r in _enough_targets(m)),
         lambda m: all(r["planted_favoured"] != "exponential" for r in m["recovery"].values()),
         # binning and LD blur the planted degrees, but they still rank the target bins
-        # (Spearman 0.30-0.63 observed over 21-25 targets, whose sampling error is about
+        # (Spearman 0.24-0.63 observed over 21-25 targets, whose sampling error is about
         # 0.2: every dataset positive, and on average clearly so)
-        lambda m: all(r["spearman_planted_vs_binned"] > 0.15 for r in m["recovery"].values()),
-        lambda m: sum(r["spearman_planted_vs_binned"] for r in m["recovery"].values()) / 6 > 0.35,
+        lambda m: all(r["spearman_planted_vs_binned"] > 0.15 for r in _enough_targets(m)),
+        lambda m: (
+            sum(r["spearman_planted_vs_binned"] for r in _enough_targets(m))
+            / len(_enough_targets(m))
+            > 0.35
+        ),
     ],
 }
