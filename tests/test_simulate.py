@@ -543,3 +543,39 @@ def test_demo_genome_holds_enough_promoters_to_learn_from(demo):
     assert summary["n_genes"] >= 0.9 * genome_length / 20_000
     assert summary["n_elements"]["promoter"] >= summary["n_genes"]
     assert summary["n_elements"]["enhancer"] >= 2 * summary["n_genes"]
+
+
+def test_transcript_expression_follows_the_documented_formula():
+    # one promoter, two enhancers (one behind a CTCF site, one beyond the window), one silencer
+    elements = pd.DataFrame(
+        {
+            "element_id": ["p", "e_near", "e_far", "e_out", "c", "s"],
+            "kind": ["promoter", "enhancer", "enhancer", "enhancer", "ctcf", "silencer"],
+            "chrom": ["chr1"] * 6,
+            "start": [10_000, 15_000, 2_000, 400_000, 6_000, 12_000],
+            "end": [10_000, 15_000, 2_000, 400_000, 6_000, 12_000],
+            "gene_id": ["G1", "G1", "G2", "G1", "", "G1"],
+            "transcript_id": ["G1.1", "", "", "", "", ""],
+            "strength": [1.0, 2.0, 1.0, 1.0, 1.0, 1.0],
+        }
+    )
+    activity = pd.DataFrame(
+        {"a": [0.8, 0.5, 0.9, 1.0, 0.6, 0.2], "b": [0.4, 0.1, 0.3, 1.0, 0.0, 0.0]},
+        index=elements["element_id"],
+    )
+    params = grammar.GrammarParams(tf_weights={})
+    expression, links = grammar.transcript_expression(
+        elements, activity, pd.Series({"G1": 10.0, "G2": 1.0}), params
+    )
+    for cell in ("a", "b"):
+        act = activity[cell]
+        near = act["e_near"] * 2.0 * np.exp(-5_000 / params.decay_bp)
+        far = act["e_far"] * np.exp(-8_000 / params.decay_bp) * (1 - params.insulation * act["c"])
+        silencing = 1 - params.silencer_strength * act["s"]
+        expected = 10.0 * act["p"] * (params.base_expression + near + far) * silencing
+        assert expression.loc["G1.1", cell] == pytest.approx(expected, rel=1e-12)
+    assert sorted(links["enhancer_id"]) == ["e_far", "e_near"]  # e_out lies beyond window_bp
+    by_id = links.set_index("enhancer_id")
+    assert by_id.loc["e_far", "ctcf_between"] == 1 and by_id.loc["e_near", "ctcf_between"] == 0
+    assert bool(by_id.loc["e_near", "planted_target"]) and not by_id.loc["e_far", "planted_target"]
+    assert by_id.loc["e_far", "distance"] == 8_000

@@ -66,7 +66,7 @@ def write_gzip_text(path: str | Path, text: str) -> Path:
     with (
         atomic_path(path) as tmp,
         open(tmp, "wb") as raw,
-        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as handle,
+        gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0, compresslevel=6) as handle,
     ):
         handle.write(text.encode())
     return Path(path)

@@ -484,6 +484,10 @@ def element_activity(
     return activity_from_drive(element_drive(elements, sites, tf_act, params), elements, params)
 
 
+#: (promoter, enhancer) pairs handled at once by :func:`transcript_expression`
+PAIR_CHUNK = 4096
+
+
 def transcript_expression(
     elements: pd.DataFrame, activity: pd.DataFrame, basal: pd.Series, params: GrammarParams
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -500,39 +504,56 @@ def transcript_expression(
     cell_types = list(activity.columns)
     centre = ((elements["start"] + elements["end"]) // 2).to_numpy()
     elements = elements.assign(centre=centre)
+    values = activity.to_numpy()
+    row_of = pd.Series(np.arange(len(activity)), index=activity.index)
+    silencer_rows = elements[elements["kind"] == "silencer"].groupby("gene_id")["element_id"]
+    silencers_of = {gene: row_of[ids].to_numpy() for gene, ids in silencer_rows}
     expression = {}
-    link_rows = []
+    links = []
     for _, on_chrom in elements.groupby("chrom"):
         promoters = on_chrom[on_chrom["kind"] == "promoter"]
         enhancers = on_chrom[on_chrom["kind"] == "enhancer"]
-        silencers = on_chrom[on_chrom["kind"] == "silencer"]
         ctcf = on_chrom[on_chrom["kind"] == "ctcf"].sort_values("centre")
         ctcf_pos = ctcf["centre"].to_numpy()
         # log of the insulation factor, accumulated along the chromosome per cell type
-        log_ins = np.log1p(-params.insulation * activity.loc[ctcf["element_id"]].to_numpy())
+        log_ins = np.log1p(-params.insulation * values[row_of[ctcf["element_id"]].to_numpy()])
         cum = np.vstack([np.zeros(len(cell_types)), np.cumsum(log_ins, axis=0)])
-        for p in promoters.itertuples():
-            tss = p.centre
-            act_p = activity.loc[p.element_id].to_numpy()
-            enhancer_input = np.zeros(len(cell_types))
-            nearby = enhancers[(enhancers["centre"] - tss).abs() <= params.window_bp]
-            for e in nearby.itertuples():
-                distance = abs(e.centre - tss)
-                lo, hi = sorted((e.centre, tss))
-                i, j = np.searchsorted(ctcf_pos, lo), np.searchsorted(ctcf_pos, hi)
-                insulation = np.exp(cum[j] - cum[i])
-                weight = e.strength * np.exp(-distance / params.decay_bp)
-                enhancer_input += activity.loc[e.element_id].to_numpy() * weight * insulation
-                link_rows.append({"enhancer_id": e.element_id, "transcript_id": p.transcript_id,
-                                  "gene_id": p.gene_id, "distance": int(distance), "weight": float(weight),
-                                  "ctcf_between": int(j - i), "planted_target": e.gene_id == p.gene_id})  # fmt: skip
+        tss, centres = promoters["centre"].to_numpy(), enhancers["centre"].to_numpy()
+        # every (promoter, enhancer) pair within the window, promoter by promoter
+        p_index, e_index = np.nonzero(np.abs(centres[None, :] - tss[:, None]) <= params.window_bp)
+        distance = np.abs(centres[e_index] - tss[p_index])
+        lo = np.minimum(centres[e_index], tss[p_index])
+        hi = np.maximum(centres[e_index], tss[p_index])
+        i, j = np.searchsorted(ctcf_pos, lo), np.searchsorted(ctcf_pos, hi)
+        weight = enhancers["strength"].to_numpy()[e_index] * np.exp(-distance / params.decay_bp)
+        enhancer_rows = row_of[enhancers["element_id"]].to_numpy()
+        enhancer_input = np.zeros((len(promoters), len(cell_types)))
+        for chunk in range(0, len(p_index), PAIR_CHUNK):  # bounded memory with many columns
+            part = slice(chunk, chunk + PAIR_CHUNK)
+            insulation = np.exp(cum[j[part]] - cum[i[part]])
+            contribution = values[enhancer_rows[e_index[part]]] * weight[part, None] * insulation
+            np.add.at(enhancer_input, p_index[part], contribution)
+        promoter_rows = row_of[promoters["element_id"]].to_numpy()
+        gene_ids = promoters["gene_id"].to_numpy()
+        for k, transcript_id in enumerate(promoters["transcript_id"]):
             silencing = np.ones(len(cell_types))
-            near_silencers = silencers[(silencers["gene_id"] == p.gene_id)]
-            for s in near_silencers.itertuples():
-                silencing *= 1 - params.silencer_strength * activity.loc[s.element_id].to_numpy()
-            expression[p.transcript_id] = (
-                basal[p.gene_id] * act_p * (params.base_expression + enhancer_input) * silencing
-            )
+            for s in silencers_of.get(gene_ids[k], ()):
+                silencing *= 1 - params.silencer_strength * values[s]
+            expression[transcript_id] = (
+                basal[gene_ids[k]] * values[promoter_rows[k]]
+                * (params.base_expression + enhancer_input[k]) * silencing
+            )  # fmt: skip
+        links.append(pd.DataFrame({
+            "enhancer_id": enhancers["element_id"].to_numpy()[e_index],
+            "transcript_id": promoters["transcript_id"].to_numpy()[p_index],
+            "gene_id": gene_ids[p_index],
+            "distance": distance.astype(int),
+            "weight": weight.astype(float),
+            "ctcf_between": (j - i).astype(int),
+            "planted_target": enhancers["gene_id"].to_numpy()[e_index] == gene_ids[p_index],
+        }))  # fmt: skip
     table = pd.DataFrame(expression, index=cell_types).T
     table.index.name = "transcript_id"
-    return table, pd.DataFrame(link_rows)
+    columns = ["enhancer_id", "transcript_id", "gene_id", "distance", "weight", "ctcf_between",
+               "planted_target"]  # fmt: skip
+    return table, (pd.concat(links, ignore_index=True) if links else pd.DataFrame(columns=columns))
