@@ -279,3 +279,24 @@ def test_accuracy_by_variability_needs_two_cell_types_and_tolerates_tied_cvs():
     table = evaluate.accuracy_by_variability(varied, varied * 2)
     assert table["quartile"].tolist() == [1, 2, 3, 4] and table["genes"].sum() == 40
     assert (table["median_r"] > 0.99).all()  # a prediction proportional to the experiment
+
+
+def test_variability_trend_detects_accuracy_rising_with_cv():
+    import pandas as pd
+
+    from seqreg import evaluate
+
+    rng = np.random.default_rng(1)
+    n, cell_types = 200, 8
+    sd = np.linspace(0.1, 2.0, n)[:, None]  # genes ever more variable across cell types
+    logged = 4 + sd * rng.normal(size=(n, cell_types))
+    experiment = pd.DataFrame(np.expm1(np.log(2) * logged))
+    noisy = logged + rng.normal(scale=0.8, size=(n, cell_types))  # same noise for every gene
+    rising = evaluate.variability_trend(experiment, pd.DataFrame(np.expm1(np.log(2) * noisy)))
+    assert rising["genes"] == n and rising["spearman_rho"] > 0.3 and rising["p_value"] < 1e-4
+    unrelated = pd.DataFrame(rng.gamma(2.0, 10.0, (n, cell_types)))
+    flat = evaluate.variability_trend(experiment, unrelated)
+    assert abs(flat["spearman_rho"]) < 0.2 and flat["p_value"] > 1e-3
+    assert np.isnan(
+        evaluate.variability_trend(experiment.iloc[:, :1], unrelated.iloc[:, :1])["p_value"]
+    )

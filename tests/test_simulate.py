@@ -221,7 +221,7 @@ def test_alternative_tsss_switch_with_their_own_tissue_program(demo):
 
 
 def test_cage_carries_the_planted_cell_type_structure(demo):
-    """Genes of one chromosome (about as many as a demo model's held-out genes): clusters of
+    """Genes of the smallest chromosome (about as many as a demo model's 190 held-out genes): clusters of
     measured CAGE agree with clusters of the planted expression, and per-gene agreement
     across cell types rises with the gene's variability (issue: truth ARI > 0.2, p < 1e-6)."""
     from seqreg import evaluate
@@ -237,7 +237,7 @@ def test_cage_carries_the_planted_cell_type_structure(demo):
     experiment = measured.groupby(genes).sum()
     planted = expression.loc[tss.loc[on_chrom, "tx"], cell_types].groupby(genes).sum()
     planted = planted.loc[experiment.index]
-    assert 60 <= len(experiment) <= 150, len(experiment)
+    assert 100 <= len(experiment) <= 250, len(experiment)
     found = evaluate.cluster_agreement(experiment.to_numpy(), planted.to_numpy(), n_clusters=4)
     assert found["ari"] > 0.2 and found["p_value"] < 1e-6, found["ari"]
     by_cv = evaluate.accuracy_by_variability(experiment, planted)

@@ -2,14 +2,16 @@
 
 1. Align reads reporting up to ``k`` alignments each (bowtie2 ``-k``).
 2. Unique reads add their weight at their alignment; a multi-mapping read starts with
-   weight ``1/k`` at each of its ``k`` alignments.
+   weight ``1/k`` at each of its ``k`` best alignments (those with its best ``AS`` score;
+   worse ones are dropped).
 3. EM: smooth the current coverage with a Gaussian (sigma 32 bp), give each multi-mapping
    read's alignments weights proportional to the smoothed coverage there, and repeat.
 4. GC correction: a cubic polynomial of log2 background coverage on each bin's GC
    content, fitted across GC strata; the fitted trend is divided out and the residual
    coverage kept.
 
-Coverage is accumulated at read midpoints and reported per bin as reads x read length
+Coverage is accumulated at each alignment's leftmost base (``position``; the synthetic
+reads start in the bins of their origin density) and reported per bin as reads x read length
 (the per-base coverage summed over the bin, as a bigWig of coverage would give).
 """
 
@@ -60,7 +62,14 @@ def align_bowtie2(fasta: str | Path, reads: str | Path, workdir: str | Path, max
 
 
 def read_alignments(path: str | Path) -> pd.DataFrame:
-    """Alignments of a SAM/BAM file: ``read``, ``chrom``, ``midpoint``, ``primary``, ``length``.
+    """Alignments of a SAM/BAM file: ``read``, ``chrom``, ``position``, ``primary``, ``length``.
+
+    ``position`` is the alignment's leftmost base (0-based). A read's multi-mapping
+    alignments are those as good as its best: an alignment with a lower score than another
+    of the same read (bowtie2's ``AS`` tag: more mismatches or gaps) is dropped, since the
+    read most likely came from the better place; a read whose best score several
+    alignments share keeps all of them for the EM. Without ``AS`` tags every reported
+    alignment is kept.
 
     Raises
     ------
@@ -77,9 +86,13 @@ def read_alignments(path: str | Path) -> pd.DataFrame:
         for aln in handle:
             if aln.is_unmapped:
                 continue
-            rows.append((aln.query_name, aln.reference_name, aln.reference_start,
-                         not aln.is_secondary, aln.reference_end - aln.reference_start))  # fmt: skip
-    return pd.DataFrame(rows, columns=["read", "chrom", "midpoint", "primary", "length"])
+            score = aln.get_tag("AS") if aln.has_tag("AS") else 0
+            start, end = aln.reference_start, aln.reference_end
+            rows.append((aln.query_name, aln.reference_name, start,
+                         not aln.is_secondary, end - start, score))  # fmt: skip
+    table = pd.DataFrame(rows, columns=["read", "chrom", "position", "primary", "length", "score"])
+    best = table.groupby("read", sort=False)["score"].transform("max")
+    return table[table["score"] == best].drop(columns="score").reset_index(drop=True)
 
 
 def _binned(
@@ -88,7 +101,7 @@ def _binned(
     out = {}
     for chrom, length in sizes.items():
         on = (alignments["chrom"] == chrom).to_numpy()
-        bins = alignments["midpoint"].to_numpy()[on] // bin_size
+        bins = alignments["position"].to_numpy()[on] // bin_size
         out[chrom] = np.bincount(bins, weights=weights[on] * alignments["length"].to_numpy()[on],
                                  minlength=-(-length // bin_size))[: -(-length // bin_size)]  # fmt: skip
     return out
@@ -122,13 +135,13 @@ def coverage_from_alignments(
         smoothed = {}
         for chrom, length in chrom_sizes.items():
             on = (alignments["chrom"] == chrom).to_numpy()
-            density = np.bincount(alignments["midpoint"].to_numpy()[on] // fine, weights=weights[on],
+            density = np.bincount(alignments["position"].to_numpy()[on] // fine, weights=weights[on],
                                   minlength=-(-length // fine))  # fmt: skip
             smoothed[chrom] = gaussian_filter1d(density, sigma / fine)
         level = np.array(
             [
                 smoothed[c][m // fine]
-                for c, m in zip(alignments["chrom"], alignments["midpoint"], strict=True)
+                for c, m in zip(alignments["chrom"], alignments["position"], strict=True)
             ]
         )
         level = np.maximum(level, 1e-6)

@@ -30,6 +30,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "cluster_stability",
             "mixture_covariance",
             "accuracy_by_variability",
+            "variability_trend",
             "tss_switching",
             "tss_matrix",
         ],

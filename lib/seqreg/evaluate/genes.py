@@ -305,15 +305,9 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
     import pandas as pd
 
     columns = ["quartile", "cv_low", "cv_high", "genes", "median_r", "mean_r"]
-    e = experiment.to_numpy(dtype=np.float64)
-    p = prediction.to_numpy(dtype=np.float64)
-    expressed = e.sum(axis=1) > 0
-    e, p = e[expressed], p[expressed]
-    if e.shape[1] < 2 or not len(e):
+    cv, r = _cv_and_gene_r(experiment, prediction)
+    if not len(cv):
         return pd.DataFrame(columns=columns)
-    cv = e.std(axis=1) / e.mean(axis=1)
-    ne, np_ = quantile_normalize(log2p(e)), quantile_normalize(log2p(p))
-    r = pearson(ne, np_, axis=1)
     quartile = np.asarray(pd.qcut(cv, n_quantiles, labels=False, duplicates="drop"), dtype=float)
     rows = []
     for q in sorted(set(quartile[np.isfinite(quartile)])):
@@ -329,6 +323,50 @@ def accuracy_by_variability(experiment, prediction, n_quantiles: int = 4):
             }
         )
     return pd.DataFrame(rows, columns=columns)
+
+
+def _cv_and_gene_r(experiment, prediction) -> tuple[np.ndarray, np.ndarray]:
+    """CV across cell types of each expressed gene's CAGE and its per-gene Pearson r across
+    cell types (quantile-normalised log2(1 + x)); empty with fewer than two cell types."""
+    e = experiment.to_numpy(dtype=np.float64)
+    p = prediction.to_numpy(dtype=np.float64)
+    expressed = e.sum(axis=1) > 0
+    e, p = e[expressed], p[expressed]
+    if e.shape[1] < 2 or not len(e):
+        return np.empty(0), np.empty(0)
+    cv = e.std(axis=1) / e.mean(axis=1)
+    r = pearson(quantile_normalize(log2p(e)), quantile_normalize(log2p(p)), axis=1)
+    return cv, r
+
+
+def variability_trend(experiment, prediction) -> dict[str, float]:
+    """Does per-gene accuracy across cell types rise with the gene's variability?
+
+    The trend behind the CV quartiles of :func:`accuracy_by_variability` (Basenji 2018,
+    Supp. Fig. S7), tested on the genes themselves rather than on four medians: Spearman
+    correlation between each expressed gene's coefficient of variation across cell types
+    and its per-gene Pearson r, one-sided (rising).
+
+    Parameters
+    ----------
+    experiment, prediction
+        DataFrames, genes (rows) x cell types (columns), the same shape.
+
+    Returns
+    -------
+    dict
+        ``genes`` (with a finite r), ``spearman_rho`` and ``p_value`` (one-sided, greater);
+        NaN with fewer than three such genes or two cell types.
+    """
+    from scipy import stats
+
+    cv, r = _cv_and_gene_r(experiment, prediction)
+    keep = np.isfinite(cv) & np.isfinite(r)
+    if keep.sum() < 3:
+        return {"genes": int(keep.sum()), "spearman_rho": float("nan"), "p_value": float("nan")}
+    result = stats.spearmanr(cv[keep], r[keep], alternative="greater")
+    return {"genes": int(keep.sum()), "spearman_rho": float(result.statistic),
+            "p_value": float(result.pvalue)}  # fmt: skip
 
 
 MIN_SWITCHING_GENES = 10  # fewer genes make the t-test of per-gene r meaningless

@@ -9,7 +9,7 @@ a baseline or another model's predictions:
 - :func:`replicate_comparison`: prediction-vs-experiment against replicate-vs-replicate;
 - gene-level CAGE: :func:`tss_bins`, :func:`gene_matrix`, :func:`gene_accuracy`,
   :func:`quantile_normalize`, :func:`cluster_agreement`, :func:`accuracy_by_variability`,
-  :func:`tss_switching`.
+  :func:`variability_trend`, :func:`tss_switching`.
 """
 
 from __future__ import annotations
