@@ -64,8 +64,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "coverage": {
         # reads simulated from one synthetic DNase track for the BAM-to-coverage comparison;
-        # demo: 4M 50-bp reads over 20 Mb, 10x coverage (2M over 20 Mb left the EM no better
-        # than primary alignments genome-wide)
+        # demo: 4M 50-bp reads over 20 Mb, the 10x coverage that 2M gave the former 10-Mb genome
         "smoke": {"n_reads": 300_000},
         "demo": {"n_reads": 4_000_000},
         "paper": {"n_reads": 20_000_000},

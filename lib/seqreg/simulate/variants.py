@@ -472,8 +472,8 @@ def histone_qtls(
     Targets are the elements active in the cell type (peaks of ``element +- 1 kb``). A
     share ``target_share`` of them has causal sources at all: most histone peaks have no
     QTL, so that, as in the microglia QTL report's Table 1, most 10-kb regions are reached
-    by none (83-88% at demo with 0.07; 79-86% with 0.09). Their number is drawn from
-    Zipf(1.7) (most one, a few hubs with dozens, at most :data:`QTL_MAX_SOURCES`): common
+    by none (83-90% on the 20-Mb demo genome with 0.07; 79-86% with 0.09 on the 10-Mb
+    one). Their number is drawn from Zipf(1.7) (most one, a few hubs with dozens, at most :data:`QTL_MAX_SOURCES`): common
     variants inside other elements within ``max_distance`` (closer ones likelier). The
     presets pass ``target_share`` (``seqreg.project.scales``). A source in a binding site
     acts through the grammar (its element's activity change on the ALT allele); any other
