@@ -6,13 +6,13 @@
    worse ones are dropped).
 3. EM: smooth the current coverage with a Gaussian (sigma 32 bp), give each multi-mapping
    read's alignments weights proportional to the smoothed coverage there, and repeat.
-4. GC correction: a cubic polynomial of log2 background coverage on each bin's GC
+4. GC correction: a quadratic (``degree``) of log2 background coverage on each bin's GC
    content, fitted across GC strata; the fitted trend is divided out and the residual
    coverage kept.
 
 Coverage is accumulated at each alignment's leftmost base (``position``; the synthetic
-reads start in the bins of their origin density) and reported per bin as reads x read length
-(the per-base coverage summed over the bin, as a bigWig of coverage would give).
+reads start in the bins of their origin density) and reported per bin as reads x read
+length (the per-base coverage summed over the bin, as a bigWig of coverage would give).
 """
 
 from __future__ import annotations
