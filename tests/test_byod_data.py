@@ -384,3 +384,32 @@ def test_a_gtf_line_with_too_few_columns_is_named(tmp_path):
         InputFileError, match=r"g\.gtf: line 3 \('chr1\\tt\\tgene\\t60'\) has fewer than the 9"
     ):
         io.read_gtf(tmp_path / "g.gtf")
+
+
+def test_make_data_refuses_a_short_gtf_line_before_any_notebook_runs(byod_case):
+    """A GTF line short of its 9 columns used to pass the data checks and stop notebook 03
+    after training; the data step now reads every column and names the line."""
+    case = byod_case("tss_bed6")
+    gtf = case / "data" / "genes.gtf"
+    lines = gtf.read_text().splitlines(keepends=True)
+    lines.insert(2, "chr1\ttoy\texon\t7501\t8200\t.\t+\t.\n")
+    gtf.write_text("".join(lines))
+    with pytest.raises(InputFileError, match=r"genes\.gtf: line 3 .* fewer than the 9"):
+        project.prepare(case / "dataset_gtf_only.yaml", "smoke", case, progress=False)
+    lines[2] = 'chr1\ttoy\texon\tstart\t8200\t.\t+\t.\tgene_id "g";\n'
+    gtf.write_text("".join(lines))
+    with pytest.raises(InputFileError, match=r"genes\.gtf: line 3 .* start is not a whole number"):
+        project.prepare(case / "dataset_gtf_only.yaml", "smoke", case, progress=False)
+
+
+def test_make_data_refuses_a_vcf_record_short_of_its_header(byod_case):
+    """The chromosome check of a dataset's VCF reads it as notebook 06 does: a record with
+    fewer fields than the #CHROM line declares is named at data time."""
+    from seqreg.project import datasets
+
+    case = byod_case("vcf_no_info_column")
+    with pytest.raises(
+        InputFileError, match=r"calls\.vcf: record 1 \(line 5\) has 7 tab-separated"
+    ):
+        datasets._read_chroms(case / "calls.vcf", "vcf_gz")
+    assert datasets._read_chroms(case / "calls_header7.vcf", "vcf_gz")["ends"]

@@ -407,30 +407,42 @@ def _read_chroms(path: Path, file_format: str) -> dict:
         table = read_bed(path)
         found["ends"] = {str(c): int(e) for c, e in table.groupby("chrom")["end"].max().items()}
     elif file_format in ("gtf", "gtf_gz"):
-        try:
-            table = pd.read_csv(path, sep="\t", comment="#", header=None, usecols=[0, 4],
+        from ..io.annotation import _gtf_line
+
+        try:  # all nine columns: a short line is refused here, not when a notebook reads it
+            table = pd.read_csv(path, sep="\t", comment="#", header=None, usecols=[0, 3, 4, 8],
                                 dtype={0: str}, names=[0, 1, 2, 3, 4, 5, 6, 7, 8])  # fmt: skip
         except (OSError, EOFError, ValueError, pd.errors.ParserError) as err:
             raise InputFileError(path, f"is not a readable GTF ({err})") from None
-        found["ends"] = {str(c): int(e) for c, e in table.groupby(0)[4].max().items()}
+        short = table[8].isna().to_numpy()
+        if short.any():
+            raise InputFileError(path, f"{_gtf_line(path, int(short.argmax()))} has fewer than the 9 "
+                                       "tab-separated columns of a GTF")  # fmt: skip
+        for column in (3, 4):
+            bad = pd.to_numeric(table[column], errors="coerce").isna().to_numpy()
+            if bad.any():
+                raise InputFileError(path, f"{_gtf_line(path, int(bad.argmax()))}: its "
+                                           f"{'start' if column == 3 else 'end'} is not a whole number")  # fmt: skip
+        ends = pd.to_numeric(table[4])
+        found["ends"] = {str(c): int(e) for c, e in ends.groupby(table[0]).max().items()}
     elif file_format == "vcf_gz":
         found["ends"] = _vcf_chroms(path)
     return found
 
 
 def _vcf_chroms(path: Path) -> dict[str, int]:
-    """Largest position per chromosome of a VCF's records (plain text, gzip or BGZF)."""
-    from ..io._compressed import _open_text
+    """Largest position per chromosome of a VCF's records (plain text, gzip or BGZF).
+
+    Read with the reader the notebooks use, so a missing #CHROM line, a record short of
+    the header's columns or a POS that is not a number is refused at data time.
+    """
+    from ..io.vcf import _VcfText
 
     ends: dict[str, int] = {}
     try:
-        with _open_text(path) as handle:
-            for line in handle:
-                if line.startswith("#"):
-                    continue
-                fields = line.split("\t", 2)
-                if len(fields) >= 2 and fields[1].isdigit():
-                    ends[fields[0]] = max(ends.get(fields[0], 0), int(fields[1]))
+        with _VcfText(path) as vcf:
+            for _number, pos, fields in vcf.records():
+                ends[fields[0]] = max(ends.get(fields[0], 0), pos)
     except (OSError, UnicodeDecodeError, *COMPRESSION_ERRORS) as err:
         raise _read_error(path, err, "VCF") from None
     return ends
