@@ -17,6 +17,20 @@ def write_bed(path: str | Path, intervals: Iterable[tuple], header: str | None =
     return write_text(path, "".join(lines))
 
 
+#: the nine tab-separated columns of a GTF
+GTF_COLUMNS = [
+    "chrom",
+    "source",
+    "feature",
+    "start",
+    "end",
+    "score",
+    "strand",
+    "frame",
+    "attributes",
+]
+
+
 def read_gtf(path: str | Path, features: Iterable[str] | None = None):
     """Read a GTF (plain or gzipped) into a DataFrame with 0-based half-open coordinates.
 
@@ -30,34 +44,20 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
     ------
     InputFileError
         When the file is missing or not a readable GTF, or a line has fewer than 9 columns
-        (the error gives its number).
+        or a non-numeric start or end (the error gives its number).
     """
     import pandas as pd
 
     path = Path(path)
     if not path.exists():
         raise InputFileError(path, "no such GTF file")
-    columns = [
-        "chrom",
-        "source",
-        "feature",
-        "start",
-        "end",
-        "score",
-        "strand",
-        "frame",
-        "attributes",
-    ]
     try:
         table = pd.read_csv(
-            path, sep="\t", comment="#", header=None, names=columns, dtype={"chrom": str}
+            path, sep="\t", comment="#", header=None, names=GTF_COLUMNS, dtype={"chrom": str}
         )
     except (pd.errors.ParserError, ValueError) as err:
         raise InputFileError(path, f"is not a readable GTF ({err})") from None
-    short = table["attributes"].isna()
-    if short.any():
-        raise InputFileError(path, f"{_gtf_line(path, int(short.to_numpy().argmax()))} has fewer "
-                                   "than the 9 tab-separated columns of a GTF")  # fmt: skip
+    check_gtf_records(path, table)
     if features is not None:
         table = table[table["feature"].isin(list(features))]
     table["start"] = table["start"] - 1  # GTF is 1-based inclusive
@@ -69,6 +69,38 @@ def read_gtf(path: str | Path, features: Iterable[str] | None = None):
         wide.columns.name = None
         table = table.join(wide)
     return table.drop(columns=["score", "frame"]).reset_index(drop=True)
+
+
+def check_gtf_records(path: str | Path, table) -> None:
+    """Refuse a GTF whose records lack columns or have non-numeric coordinates.
+
+    Parameters
+    ----------
+    path
+        The GTF, for the message.
+    table
+        Its records as read by pandas with the nine GTF columns named ``chrom``, ``source``,
+        ``feature``, ``start``, ``end``, ``score``, ``strand``, ``frame``, ``attributes``
+        (at least ``start``, ``end`` and ``attributes``), comment lines skipped.
+
+    Raises
+    ------
+    InputFileError
+        Naming the first line with fewer than 9 tab-separated columns, or whose start or
+        end is not a whole number.
+    """
+    import pandas as pd
+
+    path = Path(path)
+    short = table["attributes"].isna().to_numpy()
+    if short.any():
+        raise InputFileError(path, f"{_gtf_line(path, int(short.argmax()))} has fewer than the 9 "
+                                   "tab-separated columns of a GTF")  # fmt: skip
+    for column in ("start", "end"):
+        bad = pd.to_numeric(table[column], errors="coerce").isna().to_numpy()
+        if bad.any():
+            raise InputFileError(path, f"{_gtf_line(path, int(bad.argmax()))}: its {column} is not a "
+                                       "whole number")  # fmt: skip
 
 
 def _gtf_line(path: Path, row: int) -> str:

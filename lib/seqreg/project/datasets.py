@@ -407,24 +407,16 @@ def _read_chroms(path: Path, file_format: str) -> dict:
         table = read_bed(path)
         found["ends"] = {str(c): int(e) for c, e in table.groupby("chrom")["end"].max().items()}
     elif file_format in ("gtf", "gtf_gz"):
-        from ..io.annotation import _gtf_line
+        from ..io.annotation import GTF_COLUMNS, check_gtf_records
 
-        try:  # all nine columns: a short line is refused here, not when a notebook reads it
-            table = pd.read_csv(path, sep="\t", comment="#", header=None, usecols=[0, 3, 4, 8],
-                                dtype={0: str}, names=[0, 1, 2, 3, 4, 5, 6, 7, 8])  # fmt: skip
+        try:  # all nine columns: a bad line is refused here, not when a notebook reads it
+            table = pd.read_csv(path, sep="\t", comment="#", header=None, names=GTF_COLUMNS,
+                                usecols=["chrom", "start", "end", "attributes"], dtype={"chrom": str})  # fmt: skip
         except (OSError, EOFError, ValueError, pd.errors.ParserError) as err:
             raise InputFileError(path, f"is not a readable GTF ({err})") from None
-        short = table[8].isna().to_numpy()
-        if short.any():
-            raise InputFileError(path, f"{_gtf_line(path, int(short.argmax()))} has fewer than the 9 "
-                                       "tab-separated columns of a GTF")  # fmt: skip
-        for column in (3, 4):
-            bad = pd.to_numeric(table[column], errors="coerce").isna().to_numpy()
-            if bad.any():
-                raise InputFileError(path, f"{_gtf_line(path, int(bad.argmax()))}: its "
-                                           f"{'start' if column == 3 else 'end'} is not a whole number")  # fmt: skip
-        ends = pd.to_numeric(table[4])
-        found["ends"] = {str(c): int(e) for c, e in ends.groupby(table[0]).max().items()}
+        check_gtf_records(path, table)
+        ends = pd.to_numeric(table["end"])
+        found["ends"] = {str(c): int(e) for c, e in ends.groupby(table["chrom"]).max().items()}
     elif file_format == "vcf_gz":
         found["ends"] = _vcf_chroms(path)
     return found
