@@ -300,3 +300,56 @@ def test_variability_trend_detects_accuracy_rising_with_cv():
     assert np.isnan(
         evaluate.variability_trend(experiment.iloc[:, :1], unrelated.iloc[:, :1])["p_value"]
     )
+
+
+# -- classification metrics of the peak benchmark (notebook 04) ---------------------------------
+def test_per_track_classification_matches_hand_values():
+    from seqreg.evaluate import per_track_classification
+
+    labels = np.array([[1, 0], [0, 1], [1, 0], [0, 0]])
+    scores = {"good": np.array([[0.9, 0.1], [0.2, 0.8], [0.8, 0.3], [0.1, 0.2]]),
+              "bad": np.array([[0.1, 0.9], [0.9, 0.1], [0.2, 0.7], [0.8, 0.8]])}  # fmt: skip
+    table = per_track_classification(labels, scores, ["a", "b"]).set_index(["method", "track"])
+    assert table.loc[("good", "a"), "auroc"] == 1.0 and table.loc[("good", "a"), "auprc"] == 1.0
+    assert table.loc[("bad", "a"), "auroc"] == 0.0
+    # bad, track b: the positive ranks last of four -> precision 1/4 at full recall
+    assert table.loc[("bad", "b"), "auprc"] == pytest.approx(0.25)
+    assert table.loc[("good", "b"), "positives"] == 0.25
+    with pytest.raises(ValueError, match="shape"):
+        per_track_classification(labels, {"x": np.zeros((3, 2))}, ["a", "b"])
+
+
+def test_paired_comparison_counts_wins_and_tests_them():
+    from seqreg.evaluate import paired_comparison
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.6, 20)
+    table = pd.concat([
+        pd.DataFrame({"track": range(20), "method": "new", "auprc": base + 0.1}),
+        pd.DataFrame({"track": range(20), "method": "old", "auprc": base}),
+        pd.DataFrame({"track": range(20), "method": "same", "auprc": base + rng.normal(0, 0.01, 20)}),
+    ])  # fmt: skip
+    result = paired_comparison(table, "new", ["old"]).iloc[0]
+    assert result["wins"] == 20 and result["wilcoxon_p"] < 1e-4
+    assert result["mean_reference"] - result["mean_other"] == pytest.approx(0.1)
+    assert paired_comparison(table, "old", ["same"]).iloc[0]["wilcoxon_p"] > 0.01
+    with pytest.raises(KeyError, match="no method"):
+        paired_comparison(table, "new", ["missing"])
+
+
+def test_centre_bin_scores_sum_the_bins_of_each_centre():
+    from seqreg.evaluate import centre_bin_scores
+
+    prediction = np.arange(2 * 8 * 1, dtype=float).reshape(2, 8, 1)  # 2 windows, 8 bins of 10 bp
+    subsequences = pd.DataFrame(
+        {"window": [0, 1], "centre_start": [1020, 2050], "centre_end": [1040, 2080]}
+    )
+    # window starts 1000 and 2000, 0 bp cropped: bins 2-3 of window 0, 5-7 of window 1
+    scores = centre_bin_scores(
+        prediction, subsequences, np.array([1000, 2000]), crop_bp=0, pool_width=10
+    )
+    np.testing.assert_array_equal(scores[:, 0], [2 + 3, 13 + 14 + 15])
+    with pytest.raises(ValueError, match="bin edges"):
+        centre_bin_scores(
+            prediction, subsequences.assign(centre_start=1025), np.array([1000, 2000]), 0, 10
+        )

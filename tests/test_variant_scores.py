@@ -10,6 +10,7 @@ import pytest
 from seqreg import interpret, io, models, predict, variants
 from seqreg.io import write_fasta
 from seqreg.project import InputFileError, Track
+from support.random_models import random_model
 
 TRACKS = [
     Track.from_record({"id": "dnase", "assay": "DNase"}),
@@ -21,20 +22,6 @@ TRACKS = [
     ),
 ]
 SWAP = np.array([0, 2, 1])
-
-
-def random_model(builder=models.basenji2_spec, seed: int = 3, n_tracks: int = 3) -> keras.Model:
-    """A smoke-size model with random weights and random batch-norm statistics (so
-    inference differs from an identity normalisation)."""
-    keras.utils.set_random_seed(seed)
-    model = models.build_model(builder("smoke", {"human": n_tracks}))
-    rng = np.random.default_rng(seed)
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.moving_mean.assign(rng.normal(0, 0.3, layer.moving_mean.shape))
-            layer.moving_variance.assign(rng.uniform(0.3, 1.5, layer.moving_variance.shape))
-            layer.gamma.assign(rng.uniform(0.5, 1.5, layer.gamma.shape))
-    return model
 
 
 @pytest.fixture(scope="module")

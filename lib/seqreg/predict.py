@@ -57,9 +57,12 @@ def orient_edits(positions: np.ndarray, codes: np.ndarray, seq_length: int, shif
 def unorient(predictions: np.ndarray, flip: bool, swap: np.ndarray | None = None) -> np.ndarray:
     """Predictions ``(W, bins, tracks)`` of a reverse-complemented member back in the forward
     frame: bins reversed and stranded tracks swapped with their pairs (``swap``, from
-    :func:`seqreg.data.strand_swap_order`). Unflipped predictions are returned as given."""
+    :func:`seqreg.data.strand_swap_order`). A classifier's ``(W, labels)`` has no bins to
+    reverse; only its pairs swap. Unflipped predictions are returned as given."""
     if not flip:
         return predictions
+    if predictions.ndim == 2:
+        return predictions[:, swap] if swap is not None else predictions
     predictions = predictions[:, ::-1]
     return predictions[:, :, swap] if swap is not None else predictions
 
@@ -72,7 +75,8 @@ def predict(model: keras.Model, onehot: np.ndarray, swap: np.ndarray | None = No
     Parameters
     ----------
     model
-        Keras model from ``(batch, seq_length, 4)`` to ``(batch, bins, tracks)``.
+        Keras model from ``(batch, seq_length, 4)`` to ``(batch, bins, tracks)``, or a
+        classifier to ``(batch, labels)``.
     onehot
         ``(W, seq_length, 4)`` one-hot windows.
     swap
@@ -89,7 +93,8 @@ def predict(model: keras.Model, onehot: np.ndarray, swap: np.ndarray | None = No
     Returns
     -------
     np.ndarray
-        ``(W, bins, tracks)`` float32, the mean over ``len(shifts) * (1 + rc)`` passes.
+        ``(W, bins, tracks)`` (or ``(W, labels)``) float32, the mean over
+        ``len(shifts) * (1 + rc)`` passes.
     """
     onehot = np.asarray(onehot, dtype="float32")
     total = None

@@ -33,6 +33,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "targets": ["FLOAT16_MAX", "fill_nan", "pool", "soft_clip", "transform_targets"],
         "store": [
             "build_store",
+            "build_label_store",
             "read_store_info",
             "load_split",
             "read_window_targets",

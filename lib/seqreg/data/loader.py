@@ -36,12 +36,18 @@ def strand_swap_order(tracks: Sequence[Track]) -> np.ndarray:
 def reverse_complement_batch(
     onehot: np.ndarray, targets: np.ndarray, swap: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Reverse-complement ``(batch, length, 4)`` sequences and ``(batch, bins, tracks)`` targets."""
+    """Reverse-complement ``(batch, length, 4)`` sequences and ``(batch, bins, tracks)`` targets
+    (reversed along bins), or ``(batch, tracks)`` labels of whole sequences (not reversed);
+    stranded pairs swap in both."""
+    if targets.ndim == 2:
+        return reverse_complement(onehot), targets[:, swap]
     return reverse_complement(onehot), targets[:, ::-1][:, :, swap]
 
 
 class TrainingData(keras.utils.PyDataset):
-    """Batches ``(one-hot sequences, targets)`` of one split of a store.
+    """Batches ``(one-hot sequences, targets)`` of one split of a store: ``(batch, bins,
+    tracks)`` coverage from :func:`~seqreg.data.build_store`, or ``(batch, tracks)`` labels
+    from :func:`~seqreg.data.build_label_store`.
 
     Parameters
     ----------

@@ -291,3 +291,89 @@ def track_baselines(
             float(np.percentile(covered, spec.baseline_percentile)) if covered.size else 0.0
         )
     return baselines
+
+
+def build_label_store(source: str | Path, path: str | Path, subsequences, labels: np.ndarray,
+                      tracks) -> Path:  # fmt: skip
+    """Write a store of short subsequences with binary labels, cut from a training store.
+
+    The binary-classifier benchmark (Basenji 2018, Supp. Fig. S1) trains Basset and
+    DeepSEA on subsequences of the training windows with one peak label per track; this
+    store holds them in the layout of :func:`build_store` (so
+    :class:`~seqreg.data.TrainingData` and :func:`seqreg.train.fit` read it unchanged),
+    except that ``targets`` is ``(subsequences, tracks)`` uint8 rather than per bin.
+
+    Parameters
+    ----------
+    source
+        The training store the subsequences come from (their sequences are copied from it).
+    path
+        Where to write; written to a temporary file that replaces ``path`` when complete.
+    subsequences
+        From :func:`seqreg.data.subsequence_table` on the source store's windows: ``row``
+        (the window's row in ``source``), ``offset``, ``start``, ``end``, ``chrom`` and
+        ``split``; all the same length.
+    labels
+        ``(subsequences, tracks)`` 0/1.
+    tracks
+        The :class:`~seqreg.project.Track` of each label column.
+
+    Returns
+    -------
+    Path
+        ``path``, complete.
+
+    Raises
+    ------
+    ValueError
+        When ``labels`` does not have one row per subsequence and one column per track,
+        holds values other than 0 and 1, or the subsequences differ in length or run past
+        their window.
+    InputFileError
+        When ``source`` is not a readable store.
+    """
+    import h5py
+
+    from ..project.files import atomic_path
+
+    labels = np.asarray(labels)
+    if labels.shape != (len(subsequences), len(tracks)):
+        raise ValueError(
+            f"labels have shape {labels.shape}; expected ({len(subsequences)}, {len(tracks)}) "
+            "(one row per subsequence, one column per track)"
+        )
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError("labels must be 0 or 1")
+    lengths = (subsequences["end"] - subsequences["start"]).unique()
+    if len(lengths) != 1:
+        raise ValueError(f"subsequences must share one length, found {sorted(lengths)[:3]}")
+    length = int(lengths[0])
+    source = Path(source)
+    if not source.is_file():
+        raise InputFileError(source, "no training store here; build it with notebook 01")
+    rows = subsequences["row"].to_numpy(np.int64)
+    offsets = subsequences["offset"].to_numpy(np.int64)
+    stats = {"windows": len(subsequences), "tracks": len(tracks),
+             **{f"windows_{s}": int((subsequences["split"] == s).sum()) for s in SPLITS},
+             "target_length": 1, "positives": labels.mean(axis=0).round(4).tolist()}  # fmt: skip
+    try:
+        with h5py.File(source, "r") as src:
+            seq_length = src["sequences"].shape[1]
+            if offsets.min() < 0 or (offsets + length).max() > seq_length:
+                raise ValueError(f"subsequences run past the {seq_length}-bp windows of {source}")
+            windows = src["sequences"][np.unique(rows)]
+            window_index = np.searchsorted(np.unique(rows), rows)
+            spec = json.loads(src.attrs["spec"])
+    except (OSError, KeyError) as error:
+        raise InputFileError(source, f"not a readable training store ({error})") from error
+    sequences = np.stack([windows[w, o : o + length] for w, o in zip(window_index, offsets, strict=True)])
+    with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as store:
+        _write_window_table(store, subsequences)
+        store.create_dataset("sequences", data=sequences, chunks=(min(len(sequences), 256), length),
+                             compression="lzf")  # fmt: skip
+        store.create_dataset("targets", data=labels.astype(np.uint8), compression="lzf")
+        store.attrs["spec"] = json.dumps(spec | {"seq_length": length, "labels": "binary"})
+        store.attrs["tracks"] = json.dumps([t.record() for t in tracks])
+        store.attrs["statistics"] = json.dumps(stats)
+        store.attrs["source"] = str(source)
+    return Path(path)

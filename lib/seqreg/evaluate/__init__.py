@@ -1,6 +1,6 @@
 """Accuracy analyses of coverage models (Basenji 2018, Figs 2-3, S4-S7): metrics,
-per-track accuracy and replicates, baselines, gene-level analyses. Used by notebooks
-02 and 03.
+per-track accuracy and replicates, baselines, gene-level analyses (notebooks 02 and 03);
+classification metrics of peak benchmarks (Supp. Fig. S1, notebook 04).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -9,7 +9,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["metrics", "tracks", "baselines", "genes", "ablation"],
+    submodules=["metrics", "tracks", "baselines", "genes", "ablation", "classification"],
     submod_attrs={
         "metrics": ["log2p", "pearson", "r_squared"],
         "tracks": [
@@ -35,5 +35,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "tss_matrix",
         ],
         "ablation": ["receptive_field_ablation"],
+        "classification": ["per_track_classification", "paired_comparison", "centre_bin_scores"],
     },
 )

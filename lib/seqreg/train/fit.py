@@ -77,9 +77,10 @@ class TrainConfig:
 
     epochs: int = 20
     batch_size: int = 4
-    optimizer: Literal["adam", "sgd"] = "adam"
+    optimizer: Literal["adam", "sgd", "rmsprop"] = "adam"
     learning_rate: float = 1e-3
     momentum: float = 0.99  # SGD only
+    rho: float = 0.9  # RMSprop only (Torch's alpha; Basset used 0.98)
     beta_1: float = 0.9  # Adam only
     beta_2: float = 0.999  # Adam only
     warmup_steps: int = 200
@@ -100,7 +101,7 @@ class TrainConfig:
 def make_optimizer(
     config: TrainConfig, total_steps: int | None = None
 ) -> keras.optimizers.Optimizer:
-    """Adam or SGD with momentum, warm-up schedule and global-norm clipping.
+    """Adam, SGD with momentum or RMSprop, warm-up schedule and global-norm clipping.
 
     Parameters
     ----------
@@ -111,7 +112,7 @@ def make_optimizer(
     Raises
     ------
     ValueError
-        For an optimizer other than ``adam`` or ``sgd``, a schedule other than
+        For an optimizer other than ``adam``, ``sgd`` or ``rmsprop``, a schedule other than
         ``constant`` or ``cosine``, or a ``cosine`` schedule without ``total_steps``.
     """
     if config.schedule == "constant":
@@ -128,7 +129,9 @@ def make_optimizer(
         return keras.optimizers.Adam(rate, beta_1=config.beta_1, beta_2=config.beta_2, **clip)
     if config.optimizer == "sgd":
         return keras.optimizers.SGD(rate, momentum=config.momentum, **clip)
-    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose adam or sgd")
+    if config.optimizer == "rmsprop":
+        return keras.optimizers.RMSprop(rate, rho=config.rho, **clip)
+    raise ValueError(f"unknown optimizer {config.optimizer!r}; choose adam, sgd or rmsprop")
 
 
 def compile_model(model: keras.Model, config: TrainConfig,
@@ -219,6 +222,13 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     steps = config.steps_per_epoch or len(train)
     model = build_compiled(spec, config, total_steps=config.epochs * steps)
     n_tracks = len(train.tracks)
+    target_rank = len(train[0][1].shape)
+    if len(model.output_shape) != target_rank:
+        kinds = {2: "one label per track", 3: "coverage per bin"}
+        raise ValueError(
+            f"{store}: the store holds {kinds.get(target_rank, target_rank)} but the model "
+            f"predicts {kinds.get(len(model.output_shape), model.output_shape)}"
+        )
     if model.output_shape[-1] != n_tracks:
         raise ValueError(
             f"{store}: the store has {n_tracks} tracks but the model's head has "

@@ -1,5 +1,6 @@
 """Variant analyses: SAD/SED scores, LD, LD scores and pruning, and the GTEx eQTL
-regression (Basenji 2018, Figs 5-6). Used by notebook 06.
+regression (Basenji 2018, Figs 5-6, notebook 06); GWAS SNP features and classification
+(Supp. Fig. S9, notebook 07).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -8,7 +9,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["score", "scorefile", "ld", "eqtl"],
+    submodules=["score", "scorefile", "ld", "eqtl", "gwas"],
     submod_attrs={
         "score": [
             "variant_windows",
@@ -36,6 +37,16 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "gene_ld_features",
             "eqtl_regression_table",
             "sed_ld_regression",
+        ],
+        "gwas": [
+            "penultimate_model",
+            "snp_windows",
+            "allele_log2_ratio",
+            "penultimate_features",
+            "classifier_features",
+            "fold_classification",
+            "paired_fold_tests",
+            "top_decile_share",
         ],
     },
 )
