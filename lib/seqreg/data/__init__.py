@@ -9,7 +9,16 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["inputs", "windows", "targets", "store", "loader", "coverage", "basenji_import"],
+    submodules=[
+        "inputs",
+        "windows",
+        "targets",
+        "store",
+        "loader",
+        "coverage",
+        "basenji_import",
+        "peaks",
+    ],
     submod_attrs={
         "inputs": [
             "INTERVAL_FORMATS",
@@ -54,5 +63,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "convert_basenji_data",
             "fitting_scales",
         ],
+        "peaks": ["subsequence_table", "poisson_pvalues", "call_peaks", "peak_labels"],
     },
 )
