@@ -355,3 +355,175 @@ def test_an_input_no_block_uses_is_an_error_and_fit_takes_sequence_only_specs(tm
     with pytest.raises(ValueError, match=r"the spec also takes \['rna'\]"):
         train.fit(spec, tmp_path / "store.h5", tmp_path / "run", progress=False)
     assert not (tmp_path / "run").exists()  # nothing written
+
+
+# -- binary peak classifiers: Basset and DeepSEA (Basenji 2018 Supp. Fig. S1) -----------------
+def layer_types(model) -> list[str]:
+    return [layer.__class__.__name__ for layer in model.layers]
+
+
+def flattened_size(model) -> int:
+    (flat,) = [layer for layer in model.layers if isinstance(layer, keras.layers.Flatten)]
+    return int(flat.output.shape[-1])
+
+
+def test_peak_classifiers_are_apart_from_the_coverage_models():
+    assert set(models.PEAK_ARCHITECTURES) == {"basset", "deepsea"}
+    assert not set(models.PEAK_ARCHITECTURES) & set(models.ARCHITECTURES)
+    assert models.PEAK_ARCHITECTURES["basset"] is models.basset_spec
+    assert models.PEAK_ARCHITECTURES["deepsea"] is models.deepsea_spec
+
+
+def test_basset_at_paper_scale_has_the_hand_counted_size():
+    spec = models.basset_spec("paper", 164, seq_length=600)
+    assert spec["name"] == "basset_paper"
+    model = models.build_model(spec)
+    # 600 bp, same padding, ceil-mode pooling by 3, 4, 4: 600 -> 200 -> 50 -> 13
+    pooled = [layer.output.shape[1] for layer in model.layers
+              if isinstance(layer, keras.layers.MaxPooling1D)]  # fmt: skip
+    assert pooled == [200, 50, 13]
+    assert flattened_size(model) == 200 * 13 == 2600
+    # Keras counts all 4 batch-norm vectors (gamma, beta, moving mean and variance); a conv
+    # or dense layer followed by batch norm has no bias
+    bn = 4
+    conv1 = 19 * 4 * 300 + bn * 300
+    conv2 = 11 * 300 * 200 + bn * 200
+    conv3 = 7 * 200 * 200 + bn * 200
+    dense1 = 2600 * 1000 + bn * 1000
+    dense2 = 1000 * 1000 + bn * 1000
+    head = 1000 * 164 + 164
+    assert model.count_params() == conv1 + conv2 + conv3 + dense1 + dense2 + head == 4_737_764
+    assert layer_types(model).count("BatchNormalization") == 5
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [
+        0.3,
+        0.3,
+    ]
+
+
+def test_deepsea_at_paper_scale_has_the_hand_counted_size():
+    spec = models.deepsea_spec("paper", 919, seq_length=1000)
+    assert spec["name"] == "deepsea_paper"
+    model = models.build_model(spec)
+    # valid convolutions of width 8, floor pooling by 4: 1000 -> 993 -> 248 -> 241 -> 60 -> 53
+    lengths = [layer.output.shape[1] for layer in model.layers
+               if isinstance(layer, keras.layers.Conv1D | keras.layers.MaxPooling1D)]  # fmt: skip
+    assert lengths == [993, 248, 241, 60, 53]
+    assert lengths == models.specs.deepsea.deepsea_lengths(1000)
+    assert flattened_size(model) == 960 * 53
+    # no batch norm: every convolution and dense layer has a bias; hidden layer of 925
+    conv1 = 8 * 4 * 320 + 320
+    conv2 = 8 * 320 * 480 + 480
+    conv3 = 8 * 480 * 960 + 960
+    hidden = 960 * 53 * 925 + 925
+    head = 925 * 919 + 919
+    assert model.count_params() == conv1 + conv2 + conv3 + hidden + head == 52_843_119
+    assert "BatchNormalization" not in layer_types(model)
+    # conv -> ReLU -> pool -> dropout, as in DeepSEA's 2_model.lua
+    types = layer_types(model)
+    assert types[1:5] == ["Conv1D", "Activation", "MaxPooling1D", "Dropout"]
+    rates = [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert rates == [0.2, 0.2, 0.5]
+
+
+def test_peak_classifiers_take_1024_bp_by_default():
+    paper = {
+        "basset": (models.basset_spec("paper", 17), 200 * 22),  # 1024 -> 342 -> 86 -> 22
+        "deepsea": (models.deepsea_spec("paper", 17), 960 * 54),  # ... -> 247 -> 61 -> 54
+    }
+    for name, (spec, flat) in paper.items():
+        assert spec["seq_length"] == 1024
+        assert flattened_size(models.build_model(spec)) == flat, name
+    assert models.specs.basset.basset_lengths(1024) == [342, 86, 22]
+    assert models.specs.deepsea.deepsea_lengths(1024) == [1017, 254, 247, 61, 54]
+    x = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, (3, 1024))]
+    for name, make in models.PEAK_ARCHITECTURES.items():
+        model = models.build_model(make("demo", 17))
+        y = np.asarray(model(x, training=False))
+        assert y.shape == (3, 17), name
+        assert ((y > 0) & (y < 1)).all(), name
+
+
+def bases_seen(spec, tolerance: float = 1e-6) -> int:
+    """Span of bases where some substitution alters the flat output of a model with random
+    weights by more than ``tolerance`` (rows of a last, smaller batch can differ by float
+    rounding, ~1e-7; the effects of seen bases are ~1e-4)."""
+    keras.utils.set_random_seed(0)
+    model = models.build_model(spec)
+    length = spec["seq_length"]
+    x = np.eye(4, dtype="float32")[np.random.default_rng(0).integers(0, 4, length)]
+    mutants = np.repeat(x[None], 3 * length + 1, axis=0)
+    for pos in range(length):
+        for k in range(3):
+            mutants[1 + 3 * pos + k, pos] = np.roll(x[pos], k + 1)
+    out = np.asarray(model.predict(mutants, batch_size=256, verbose=0), dtype="float64")
+    changed = (np.abs(out[1:] - out[0]).max(axis=-1) > tolerance).reshape(length, 3).any(axis=1)
+    where = np.flatnonzero(changed)
+    return int(where[-1] - where[0] + 1) if len(where) else 0
+
+
+@pytest.mark.parametrize("name", ["basset", "deepsea"])
+def test_peak_classifiers_see_the_whole_sequence(name):
+    make = models.PEAK_ARCHITECTURES[name]
+    for length in (600, 1000, 1024):
+        assert models.receptive_field(make("paper", 3, seq_length=length)) == length
+    spec = make("smoke", 2, seq_length=1024)
+    assert models.receptive_field(spec) == 1024
+    # Basset's ceil-mode pooling keeps every position. DeepSEA's floor pooling drops the last
+    # conv1 output (1017 -> 254 x 4 = 1016 used) and the last 3 conv2 outputs (247 -> 61 x 4 =
+    # 244 used); conv2 outputs 0..243 see pool1 positions 0..250, i.e. conv1 outputs 0..1003,
+    # i.e. bases 0..1010: the last 13 bases are never seen (receptive_field is a bound)
+    assert bases_seen(spec) == {"basset": 1024, "deepsea": 1011}[name]
+
+
+def test_peak_classifier_errors():
+    assert models.deepsea_spec("smoke", 2, seq_length=163)["seq_length"] == 163
+    models.build_model(models.deepsea_spec("smoke", 2, seq_length=163))
+    with pytest.raises(ValueError, match="seq_length 162 leaves no position"):
+        models.deepsea_spec("smoke", 2, seq_length=162)
+    with pytest.raises(ValueError, match="n_targets"):
+        models.basset_spec("smoke", 0)
+    with pytest.raises(ValueError, match="unknown scale 'huge'"):
+        models.basset_spec("huge", 2)
+
+
+def conv_model(seq_length=64, **block):
+    spec = {
+        "seq_length": seq_length,
+        "defaults": {"activation": "relu", "pre_activation": False},
+        "trunk": [{"name": "conv_block", "filters": 4, **block}],
+        "heads": {"out": {"type": "logits", "units": 1}},
+    }
+    return spec, models.build_model(spec)
+
+
+def test_conv_block_padding_batch_norm_and_dropout_order():
+    bad = {"name": "conv_block", "filters": 4, "kernel_size": 3, "padding": "full"}
+    with pytest.raises(ValueError, match="unknown padding 'full'"):
+        conv_model(kernel_size=3, padding="full")
+    with pytest.raises(ValueError, match="unknown padding 'full'"):
+        models.receptive_field({**conv_model(kernel_size=3)[0], "trunk": [bad]})
+    # valid: 64 - (9 - 1) x 2 = 48 positions, then floor(48 / 5) = 9; same: 64, ceil(64 / 5)
+    _, model = conv_model(kernel_size=9, dilation_rate=2, padding="valid", pool_size=5)
+    conv = next(layer for layer in model.layers if isinstance(layer, keras.layers.Conv1D))
+    assert conv.output.shape[1] == 48 and model.outputs[0].shape[1] == 9
+    assert conv_model(kernel_size=9, dilation_rate=2, pool_size=5)[1].outputs[0].shape[1] == 13
+    # the receptive field does not depend on the padding
+    valid, _ = conv_model(kernel_size=9, dilation_rate=2, padding="valid")
+    same, _ = conv_model(kernel_size=9, dilation_rate=2)
+    assert models.receptive_field(valid) == models.receptive_field(same) == 17
+    assert measured_receptive_field(valid) == 17
+    extent = models.trunk_extent(valid)
+    assert (extent.left, extent.right) == (0, 16)  # output q sees inputs q .. q + 16
+    # batch norm (default): no conv bias; without it: a bias and no BatchNormalization
+    _, with_bn = conv_model(kernel_size=3)
+    conv = next(layer for layer in with_bn.layers if isinstance(layer, keras.layers.Conv1D))
+    assert "BatchNormalization" in layer_types(with_bn) and not conv.use_bias
+    _, without = conv_model(kernel_size=3, batch_norm=False)
+    conv = next(layer for layer in without.layers if isinstance(layer, keras.layers.Conv1D))
+    assert "BatchNormalization" not in layer_types(without) and conv.use_bias
+    assert without.count_params() == with_bn.count_params() - 4 * 4 + 4  # a bias for BN
+    # dropout before the pooling (Basenji) unless dropout_after_pool (DeepSEA)
+    _, before = conv_model(kernel_size=3, pool_size=2, dropout=0.1)
+    _, after = conv_model(kernel_size=3, pool_size=2, dropout=0.1, dropout_after_pool=True)
+    assert layer_types(before)[-3:-1] == ["Dropout", "MaxPooling1D"]
+    assert layer_types(after)[-3:-1] == ["MaxPooling1D", "Dropout"]

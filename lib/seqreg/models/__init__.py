@@ -8,8 +8,11 @@ heads::
     model = build_model(spec)
     receptive_field(spec)  # bases, from the blocks' geometry rules
 
+Coverage models are in :data:`ARCHITECTURES`, the binary peak classifiers Basset and
+DeepSEA (``spec(scale, n_targets, seq_length)``) in :data:`PEAK_ARCHITECTURES`.
+
 Blocks use Keras layers and ``keras.ops`` only, so models run on the TensorFlow and JAX
-backends. Used by notebooks 02, 03 and 06.
+backends. Used by notebooks 02, 03, 04, 06 and 07.
 
 Submodules: :mod:`~seqreg.models.blocks` (registry), :mod:`~seqreg.models.inputs`,
 :mod:`~seqreg.models.heads`, :mod:`~seqreg.models.geometry` (receptive field, bins and
@@ -26,6 +29,13 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "blocks": ["BLOCKS", "Block", "get_block", "register_block"],
         "build": ["build_model", "flops_per_sequence", "receptive_field", "trunk_extent"],
         "heads": ["HEADS"],
-        "specs": ["ARCHITECTURES", "basenji2018_spec", "basenji2_spec"],
+        "specs": [
+            "ARCHITECTURES",
+            "PEAK_ARCHITECTURES",
+            "basenji2018_spec",
+            "basenji2_spec",
+            "basset_spec",
+            "deepsea_spec",
+        ],
     },
 )

@@ -10,7 +10,7 @@ to the blocks that accept them. Each block is registered with a ``geometry`` rul
 same defaults as the builder (read from its signature), so the receptive field of a spec
 is computed from the one place that also builds it.
 
-Registered: ``conv_block``, ``conv_tower`` and ``final`` (Basenji 2018 and 2019),
+Registered: ``conv_block`` (Basenji 2018 and 2019, Basset, DeepSEA), ``conv_tower`` and ``final``,
 ``dilated_dense`` (Basenji 2018 densely connected dilations), ``dilated_residual``
 (Basenji2), ``cropping``, ``flatten``, ``dense`` and ``concat`` (joins named inputs such as
 TF expression or per-base channels into the trunk).
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from keras import layers
@@ -124,33 +124,70 @@ def _activate(x, activation: str):
 
 
 # -- Basenji blocks --------------------------------------------------------------------------
-def _conv_block_extent(extent: Extent, *, kernel_size, dilation_rate, pool_size, **_) -> Extent:
+PADDINGS = ("same", "valid")
+
+
+def _conv_block_extent(extent: Extent, *, kernel_size, dilation_rate, pool_size, padding,
+                       **_) -> Extent:  # fmt: skip
+    if padding not in PADDINGS:
+        raise ValueError(f"conv_block: unknown padding {padding!r}; choose 'same' or 'valid'")
+    if padding == "valid":
+        # output position q sees input positions q .. q + (kernel_size - 1) * dilation_rate:
+        # the span of "same" padding, shifted to start at q (so the receptive field is equal)
+        reach = (int(kernel_size) - 1) * int(dilation_rate) * extent.jump
+        return replace(extent, right=extent.right + reach).pool(pool_size)
     return extent.conv(kernel_size, dilation_rate).pool(pool_size)
 
 
 @register_block("conv_block", geometry=_conv_block_extent)
 def conv_block(x, filters: int, kernel_size: int = 1, pool_size: int = 1, dilation_rate: int = 1,
                dropout: float = 0.0, activation: str = "relu", pre_activation: bool = True,
-               bn_momentum: float = 0.9):  # fmt: skip
+               bn_momentum: float = 0.9, padding: str = "same", batch_norm: bool = True,
+               dropout_after_pool: bool = False):  # fmt: skip
     """Convolution with batch norm, activation, dropout and max pooling.
 
     ``pre_activation`` (Basenji2): activation -> conv -> batch norm; otherwise (Basenji
-    2018): conv -> batch norm -> activation. ``(batch, length, channels)`` in,
-    ``(batch, length / pool_size, filters)`` out; ``kernel_size`` and ``dilation_rate``
-    in positions of the input.
+    2018, Basset): conv -> batch norm -> activation. ``(batch, length, channels)`` in,
+    ``(batch, length / pool_size, filters)`` out (``padding="same"``); ``kernel_size`` and
+    ``dilation_rate`` in positions of the input.
+
+    Parameters
+    ----------
+    padding
+        ``"same"`` (the default) keeps the length through the convolution and pools in
+        ceil mode (``ceil(length / pool_size)``, the output lengths of Torch's
+        ``ceil_mode`` pooling, as in Basset; Keras centres the padding where Torch pads
+        the end). ``"valid"`` (DeepSEA) drops the edges:
+        ``length - (kernel_size - 1) * dilation_rate`` after the convolution, then
+        ``floor(... / pool_size)``. The receptive field is the same for both.
+    batch_norm
+        False: the convolution gets a bias and no batch normalisation follows (DeepSEA).
+    dropout_after_pool
+        Apply dropout after the pooling (DeepSEA) instead of before it (Basenji); the two
+        orders differ in training only.
+
+    Raises
+    ------
+    ValueError
+        For a ``padding`` other than ``"same"`` or ``"valid"``.
     """
+    if padding not in PADDINGS:
+        raise ValueError(f"conv_block: unknown padding {padding!r}; choose 'same' or 'valid'")
     if pre_activation:
         x = _activate(x, activation)
     x = layers.Conv1D(
-        filters, kernel_size, padding="same", dilation_rate=dilation_rate, use_bias=False
+        filters, kernel_size, padding=padding, dilation_rate=dilation_rate, use_bias=not batch_norm
     )(x)
-    x = layers.BatchNormalization(momentum=bn_momentum)(x)
+    if batch_norm:
+        x = layers.BatchNormalization(momentum=bn_momentum)(x)
     if not pre_activation:
         x = _activate(x, activation)
-    if dropout:
+    if dropout and not dropout_after_pool:
         x = layers.Dropout(dropout)(x)
     if pool_size > 1:
-        x = layers.MaxPooling1D(pool_size, padding="same")(x)
+        x = layers.MaxPooling1D(pool_size, padding=padding)(x)
+    if dropout and dropout_after_pool:
+        x = layers.Dropout(dropout)(x)
     return x
 
 

@@ -1,10 +1,25 @@
-"""One spec function per architecture, ``spec(scale, n_tracks) -> dict``, registered in
-:data:`ARCHITECTURES` (used by notebooks 02, 03 and 06)."""
+"""One spec function per architecture.
+
+:data:`ARCHITECTURES`: coverage models, ``spec(scale, n_tracks) -> dict`` with the tracks
+per genome (used by notebooks 02, 03 and 06). :data:`PEAK_ARCHITECTURES`: binary peak
+classifiers, ``spec(scale, n_targets, seq_length=1024) -> dict`` with one sigmoid head
+``peaks`` (the baselines of Basenji 2018 Supp. Fig. S1, notebooks 04 and 07).
+"""
 
 from __future__ import annotations
 
 from .basenji import basenji2_spec, basenji2018_spec
+from .basset import basset_spec
+from .deepsea import deepsea_spec
 
 ARCHITECTURES = {"basenji2": basenji2_spec, "basenji2018": basenji2018_spec}
+PEAK_ARCHITECTURES = {"basset": basset_spec, "deepsea": deepsea_spec}
 
-__all__ = ["ARCHITECTURES", "basenji2_spec", "basenji2018_spec"]
+__all__ = [
+    "ARCHITECTURES",
+    "PEAK_ARCHITECTURES",
+    "basenji2_spec",
+    "basenji2018_spec",
+    "basset_spec",
+    "deepsea_spec",
+]
