@@ -236,12 +236,38 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     for stem, requirements in declared.items():
         assert "genome_fasta" in requirements or stem[:2] in ("02", "15"), stem
         for requirement in requirements:
-            known = (*ROLES, "track", "store")
+            known = (*ROLES, "track", "store", "track:DNase", "track:ATAC")
             assert all(r in known for r in requirement.split("|")), requirement
     assert declared["02_train_basenji"] == ["store"]  # a converted Basenji store will do
     assert "tss|gene_annotation" in declared["03_evaluate_basenji"]
     assert "tss|gene_annotation" in declared["06_variant_scores_eqtl"]
     assert "qtl_summary" in declared["15_qtl_connectivity"]
+    # the peak benchmark and the GWAS classifier's baseline need accessibility tracks
+    for stem in ("04_benchmark_basset_deepsea", "07_gwas_classification"):
+        assert "track:DNase|track:ATAC" in declared[stem]
+    assert "gwas_snps" in declared["07_gwas_classification"]
+
+
+def test_a_track_of_an_assay_is_met_only_by_a_track_of_that_assay(tmp_path):
+    from seqreg.project import load_manifest
+    from seqreg.project.run import missing_requirements, notebook_requirements
+
+    manifest = load_manifest(
+        write_manifest(tmp_path, ["genome_fasta"], tracks=True), "smoke", tmp_path
+    )
+    assays = {t.assay for t in manifest.tracks}
+    present, absent = sorted(assays)[0], "ATAC" if "ATAC" not in assays else "CAGE"
+    assert absent not in assays
+    assert missing_requirements(manifest, [f"track:{present}"]) == []
+    assert missing_requirements(manifest, [f"track:{absent}"]) == [f"track:{absent}"]
+    assert missing_requirements(manifest, [f"track:{absent}|track:{present}"]) == []
+    notebook = write_notebook(
+        tmp_path / "98_x.ipynb", STANDARD, RAN.format(stem="98_x"), requires=["track:"]
+    )
+    from seqreg.project import InputFileError
+
+    with pytest.raises(InputFileError, match="unknown role"):
+        notebook_requirements(notebook)
 
 
 def test_unknown_role_in_the_requirements_is_an_error_not_a_skip(tmp_path, capsys):

@@ -6,11 +6,13 @@ import itertools
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.stats import poisson
 
 from seqreg import models, predict, train
 from seqreg.data import read_store_info
+from seqreg.project import Track
 
 
 # -- losses against hand values --------------------------------------------------------------
@@ -46,8 +48,8 @@ def test_poisson_multinomial_separates_shape_and_total():
 def test_unknown_names_are_rejected():
     with pytest.raises(ValueError, match="poisson_multinomial"):
         train.make_loss("mse")
-    with pytest.raises(ValueError, match="adam or sgd"):
-        train.make_optimizer(train.TrainConfig(optimizer="rmsprop"))
+    with pytest.raises(ValueError, match="adam, sgd or rmsprop"):
+        train.make_optimizer(train.TrainConfig(optimizer="adagrad"))
 
 
 def test_warmup_rises_linearly_then_holds():
@@ -366,3 +368,116 @@ def test_fixed_threads_train_the_same_weights_on_one_core_as_on_two():
     assert digest("taskset", "-c", "0", pin=True) == two_cores
     if digest("taskset", "-c", "0", pin=False) == two_cores:
         pytest.skip("this CPU gives the same sums with one thread and two; nothing to tell apart")
+
+
+# -- binary labels of short subsequences (the Basset/DeepSEA benchmark, notebook 04) -----------
+@pytest.fixture(scope="module")
+def gc_label_store(smoke_store, tmp_path_factory):
+    """Subsequences of the smoke store labelled by a learnable rule: label k is 1 when the
+    centre's GC fraction exceeds the k-th quantile."""
+    from seqreg import data
+    from seqreg.data import load_split
+
+    info = read_store_info(smoke_store)
+    spec = info["spec"]
+    windows = pd.concat([load_split(smoke_store, s)[2].assign(split=s) for s in data.SPLITS])
+    windows = windows.sort_values("row").reset_index(drop=True)
+    subsequences = data.subsequence_table(
+        windows, spec["seq_length"], spec["crop_bp"], length=512, centre=128
+    )
+    codes = load_split(smoke_store, "train")[0]  # only to check the copy below
+    import h5py
+
+    with h5py.File(smoke_store, "r") as h5:
+        sequences = h5["sequences"][:]
+    centre = np.stack([
+        sequences[r, o + 192 : o + 320] for r, o in zip(subsequences["row"], subsequences["offset"], strict=True)
+    ])  # fmt: skip
+    gc = np.isin(centre, (1, 2)).mean(axis=1)
+    labels = np.stack([gc > np.quantile(gc, q) for q in (0.5, 0.8)], axis=1).astype(np.uint8)
+    tracks = [
+        Track.from_record({"id": "gc50", "assay": "DNase"}),
+        Track.from_record({"id": "gc80", "assay": "DNase"}),
+    ]
+    path = tmp_path_factory.mktemp("labels") / "labels.h5"
+    data.build_label_store(smoke_store, path, subsequences, labels, tracks)
+    assert len(codes)
+    return path, subsequences, labels, sequences
+
+
+def test_label_store_holds_the_subsequences_of_the_source_windows(gc_label_store):
+    from seqreg.data import load_split
+
+    path, subsequences, labels, sequences = gc_label_store
+    codes, targets, table = load_split(path, "valid")
+    rows = np.flatnonzero(subsequences["split"] == "valid")
+    first = subsequences.iloc[rows[0]]
+    np.testing.assert_array_equal(
+        codes[0], sequences[first["row"], first["offset"] : first["offset"] + 512]
+    )
+    np.testing.assert_array_equal(targets, labels[rows])
+    assert (table["end"] - table["start"] == 512).all()
+
+
+def test_label_store_refuses_labels_of_another_shape_or_value(
+    gc_label_store, smoke_store, tmp_path
+):
+    from seqreg import data
+
+    _, subsequences, labels, _ = gc_label_store
+    tracks = [Track.from_record({"id": "a", "assay": "DNase"})]
+    with pytest.raises(ValueError, match="one row per subsequence"):
+        data.build_label_store(smoke_store, tmp_path / "x.h5", subsequences, labels, tracks)
+    bad = labels[:, :1] * 2
+    with pytest.raises(ValueError, match="0 or 1"):
+        data.build_label_store(smoke_store, tmp_path / "x.h5", subsequences, bad, tracks)
+    assert not (tmp_path / "x.h5").exists()
+
+
+def test_a_binary_classifier_learns_labels_from_a_label_store(gc_label_store, tmp_path):
+    from sklearn.metrics import roc_auc_score
+
+    from seqreg.data import load_split
+    from seqreg.sequence.encode import one_hot_codes
+
+    path = gc_label_store[0]
+    spec = models.PEAK_ARCHITECTURES["basset"]("smoke", 2, seq_length=512)
+    config = train.TrainConfig(
+        epochs=4, batch_size=32, loss="bce", learning_rate=3e-3, warmup_steps=0
+    )
+    model, _ = train.fit(spec, path, tmp_path, config, progress=False)
+    codes, labels, _ = load_split(path, "test")
+    p = predict.predict(model, one_hot_codes(codes), reverse_complement=True)
+    assert p.shape == labels.shape
+    # GC content of the centre is easy to learn: AUROC 0.5 means nothing was
+    assert roc_auc_score(labels[:, 0], p[:, 0]) > 0.75
+
+
+def test_a_coverage_model_refuses_a_label_store(gc_label_store, tmp_path):
+    path = gc_label_store[0]
+    spec = models.basenji2_spec("smoke", {"human": 2})
+    with pytest.raises(ValueError, match="sequences are 512 bp but the spec's seq_length is 4,096"):
+        train.fit(spec, path, tmp_path, train.TrainConfig(epochs=1, loss="bce"), progress=False)
+    spec["seq_length"] = 512
+    spec["trunk"] = [b for b in spec["trunk"] if b["name"] != "cropping"]
+    with pytest.raises(ValueError, match="one label per track"):
+        train.fit(spec, path, tmp_path, train.TrainConfig(epochs=1, loss="bce"), progress=False)
+
+
+def test_reverse_complement_of_labels_swaps_stranded_pairs_only():
+    from seqreg.data import reverse_complement_batch
+
+    onehot = np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 3]][None]
+    labels = np.array([[1.0, 0.0, 1.0]])
+    rc, flipped = reverse_complement_batch(onehot, labels, np.array([0, 2, 1]))
+    np.testing.assert_array_equal(flipped, [[1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(rc[0].argmax(axis=1), [0, 0, 1, 2, 3])
+
+
+def test_rmsprop_is_an_optimizer_choice():
+    optimizer = train.make_optimizer(
+        train.TrainConfig(optimizer="rmsprop", rho=0.98, warmup_steps=0)
+    )
+    assert type(optimizer).__name__ == "RMSprop" and float(optimizer.rho) == pytest.approx(0.98)
+    with pytest.raises(ValueError, match="adam, sgd or rmsprop"):
+        train.make_optimizer(train.TrainConfig(optimizer="adagrad"))

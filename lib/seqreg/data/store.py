@@ -366,7 +366,9 @@ def build_label_store(source: str | Path, path: str | Path, subsequences, labels
             spec = json.loads(src.attrs["spec"])
     except (OSError, KeyError) as error:
         raise InputFileError(source, f"not a readable training store ({error})") from error
-    sequences = np.stack([windows[w, o : o + length] for w, o in zip(window_index, offsets, strict=True)])
+    sequences = np.stack(
+        [windows[w, o : o + length] for w, o in zip(window_index, offsets, strict=True)]
+    )
     with atomic_path(path, suffix=".h5") as tmp, h5py.File(tmp, "w") as store:
         _write_window_table(store, subsequences)
         store.create_dataset("sequences", data=sequences, chunks=(min(len(sequences), 256), length),

@@ -52,7 +52,9 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
     for method, score in scores.items():
         score = np.asarray(score)
         if score.shape != labels.shape:
-            raise ValueError(f"scores of {method!r} have shape {score.shape}, labels {labels.shape}")
+            raise ValueError(
+                f"scores of {method!r} have shape {score.shape}, labels {labels.shape}"
+            )
         for k, track in enumerate(track_ids):
             y = labels[:, k]
             both = 0 < y.sum() < len(y)
@@ -133,5 +135,7 @@ def centre_bin_scores(prediction: np.ndarray, subsequences: pd.DataFrame, window
     first, last = first // pool_width, last // pool_width
     if first.min() < 0 or last.max() > prediction.shape[1]:
         raise ValueError("a subsequence centre falls outside the predicted bins")
-    cumulative = np.concatenate([np.zeros_like(prediction[:, :1]), np.cumsum(prediction, axis=1)], axis=1)
+    cumulative = np.concatenate(
+        [np.zeros_like(prediction[:, :1]), np.cumsum(prediction, axis=1)], axis=1
+    )
     return cumulative[window, last] - cumulative[window, first]

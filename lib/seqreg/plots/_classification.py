@@ -38,7 +38,11 @@ def method_scatter(table, x: str, y: str, metric: str = "auprc", title: str = ""
     fig, ax = plt.subplots(figsize=(4.2, 4.2))
     ax.scatter(wide[x], wide[y], s=18, color="tab:blue", alpha=0.8)
     low = min(wide[x].min(), wide[y].min(), 0.0)
-    high = max(wide[x].max(), wide[y].max(), 1.0) if metric == "auroc" else max(wide[x].max(), wide[y].max())
+    high = (
+        max(wide[x].max(), wide[y].max(), 1.0)
+        if metric == "auroc"
+        else max(wide[x].max(), wide[y].max())
+    )
     ax.plot([low, high], [low, high], color="grey", linestyle=":")
     ax.set(xlabel=f"{x} {metric.upper()}", ylabel=f"{y} {metric.upper()}",
            title=title or f"{metric.upper()} per track")  # fmt: skip

@@ -289,7 +289,8 @@ def notebook_requirements(notebook: str | Path) -> list[str]:
     """The manifest roles ``notebook`` declares it needs, from its metadata.
 
     The notebook's metadata holds ``"seqreg": {"requires": [...]}``: each entry is a role
-    of :data:`~seqreg.project.ROLES`, ``track`` (at least one coverage track), ``store``
+    of :data:`~seqreg.project.ROLES`, ``track`` (at least one coverage track),
+    ``track:<assay>`` (at least one track of that assay, e.g. ``track:DNase``), ``store``
     (a training store, built by notebook 01 or converted, see :data:`STORE_REQUIREMENT`), or
     alternatives joined by ``|`` (``tss|gene_annotation``: either will do). A notebook
     that declares nothing requires nothing.
@@ -322,6 +323,11 @@ def notebook_requirements(notebook: str | Path) -> list[str]:
     known = [*ROLES, TRACK_REQUIREMENT, STORE_REQUIREMENT]
     for requirement in requires:
         for role in requirement.split("|"):
+            if (
+                role.strip().startswith(f"{TRACK_REQUIREMENT}:")
+                and role.strip()[len(TRACK_REQUIREMENT) + 1 :]
+            ):
+                continue
             if role.strip() not in known:
                 close = difflib.get_close_matches(role.strip(), known, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -344,7 +350,7 @@ def missing_requirements(
         A :class:`~seqreg.project.Manifest`.
     requirements
         Entries as :func:`notebook_requirements` returns them: a role, ``track``,
-        ``store``, or roles joined by ``|`` of which any one will do.
+        ``track:<assay>``, ``store``, or roles joined by ``|`` of which any one will do.
     store
         Where the training store would be; ``store`` is met when the dataset has tracks
         (notebook 01 builds the store from them) or a file exists there.
@@ -359,6 +365,9 @@ def missing_requirements(
         role = role.strip()
         if role == TRACK_REQUIREMENT:
             return bool(manifest.tracks)
+        if role.startswith(f"{TRACK_REQUIREMENT}:"):
+            assay = role[len(TRACK_REQUIREMENT) + 1 :]
+            return any(t.assay == assay for t in manifest.tracks)
         if role == STORE_REQUIREMENT:
             return bool(manifest.tracks) or (store is not None and Path(store).is_file())
         return manifest.has(role)

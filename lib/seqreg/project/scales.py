@@ -139,6 +139,23 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "demo": {"filters": (64, 64, 96, 128), "dense_filters": 24, "dilated": 6, "final": 192},
         "paper": {"filters": (128, 128, 192, 256), "dense_filters": 32, "dilated": 7, "final": 384},
     },
+    # the binary peak classifiers of Basenji 2018 Supp. Fig. S1 (seqreg.models.specs.basset
+    # and .deepsea; the kernel widths are the published ones at every scale). paper: Basset's
+    # 300/200/200 filters and two dense layers of 1000, DeepSEA's 320/480/960 filters and
+    # hidden layer of 925 (the paper; its code has 919). demo keeps the papers' filter ratios
+    # (1.5:1:1, 1:1.5:3) and trains one epoch over the ~12,600 1,024-bp subsequences of the
+    # demo benchmark in under 30 s on 2 CPU cores (batches of 64, train_on_batch: Basset
+    # ~21 s, DeepSEA ~14 s; 537k and 2.86M parameters with 17 targets)
+    "basset": {
+        "smoke": {"filters": (8, 8, 8), "dense": (16, 16)},
+        "demo": {"filters": (96, 64, 64), "dense": (256, 256)},
+        "paper": {"filters": (300, 200, 200), "dense": (1000, 1000)},
+    },
+    "deepsea": {
+        "smoke": {"filters": (8, 8, 8), "hidden": 16},
+        "demo": {"filters": (64, 96, 192), "hidden": 256},
+        "paper": {"filters": (320, 480, 960), "hidden": 925},
+    },
     "rf_ablation": {
         # Basenji 2018 trained with different numbers of dilated layers (Supp. Fig. S4)
         "smoke": {"dilated_layers": (0, 2), "epochs": 2},
@@ -151,6 +168,82 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "smoke": {"stride": 512, "ld_window": 50_000},
         "demo": {"stride": 2048, "ld_window": 100_000},
         "paper": {"stride": 8192, "ld_window": 1_000_000},
+    },
+    "peak_benchmark": {
+        # Basenji 2018 Supp. Fig. S1: 1,024-bp subsequences, peaks in the centre 256 bp,
+        # and the training of the binary baselines (seqreg.train.TrainConfig fields per
+        # model). paper: Basset's RMSprop (rate 0.002, alpha 0.98, batch 128) and DeepSEA's
+        # SGD with momentum 0.9 (its rate 1 was for summed, not averaged, losses); demo:
+        # Adam, which converges in a few epochs on ~12,600 subsequences. Smoke halves the
+        # length so its 4-kb windows give seven subsequences each rather than three (the
+        # centre's flanks must be whole 128-bp bins for Basenji's score)
+        "smoke": {
+            "length": 512,
+            "centre": 256,
+            "train": {
+                "basset": {
+                    "epochs": 2,
+                    "batch_size": 32,
+                    "optimizer": "adam",
+                    "learning_rate": 2e-3,
+                },
+                "deepsea": {
+                    "epochs": 2,
+                    "batch_size": 32,
+                    "optimizer": "adam",
+                    "learning_rate": 2e-3,
+                },
+            },
+        },
+        "demo": {
+            "length": 1024,
+            "centre": 256,
+            "train": {
+                "basset": {
+                    "epochs": 8,
+                    "batch_size": 64,
+                    "optimizer": "adam",
+                    "learning_rate": 1e-3,
+                    "patience": 3,
+                },
+                "deepsea": {
+                    "epochs": 8,
+                    "batch_size": 64,
+                    "optimizer": "adam",
+                    "learning_rate": 1e-3,
+                    "patience": 3,
+                },
+            },
+        },
+        "paper": {
+            "length": 1024,
+            "centre": 256,
+            "train": {
+                "basset": {
+                    "epochs": 60,
+                    "batch_size": 128,
+                    "optimizer": "rmsprop",
+                    "learning_rate": 2e-3,
+                    "rho": 0.98,
+                    "patience": 10,
+                },
+                "deepsea": {
+                    "epochs": 60,
+                    "batch_size": 16,
+                    "optimizer": "sgd",
+                    "learning_rate": 0.01,
+                    "momentum": 0.9,
+                    "patience": 10,
+                },
+            },
+        },
+    },
+    "gwas": {
+        # Supp. Fig. S9: principal components of Basenji's penultimate features (128 in the
+        # paper); fewer where there are few SNPs (demo: 300 SNPs, ~270 per training fold)
+        "smoke": {"components": 4},
+        "demo": {"components": 16},
+        "paper": {"components": 128},
     },
     "data_qc": {
         # chromosomes read for track QC (None = all) and values sampled per track

@@ -199,7 +199,8 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
         When ``store`` does not exist.
     ValueError
         When the spec takes inputs besides the sequence, ``run_dir`` holds another run
-        (``on_change="error"``), the store's track count differs from the head's, or the
+        (``on_change="error"``), the store's sequence length, target kind (coverage per
+        bin or one label per track) or track count differs from the model's, or the
         config names an unknown loss or optimizer. Nothing is written then.
     """
     from ..data.loader import TrainingData
@@ -214,15 +215,20 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
     if not Path(store).is_file():
         raise InputFileError(store, "no training store here; build it with notebook 01")
     run_dir = Path(run_dir)
-    claim_run_dir(run_dir, run_settings(spec, config, store), on_change)
     train = TrainingData(store, "train", config.batch_size, augment=config.augment,
                          shuffle=True, max_shift=config.max_shift, seed=config.seed,
                          workers=workers)  # fmt: skip
     valid = TrainingData(store, "valid", config.batch_size, workers=workers)
     steps = config.steps_per_epoch or len(train)
+    first_x, first_y = train[0]
+    if first_x.shape[1] != spec["seq_length"]:
+        raise ValueError(
+            f"{store}: the store's sequences are {first_x.shape[1]:,} bp but the spec's "
+            f"seq_length is {spec['seq_length']:,}"
+        )
     model = build_compiled(spec, config, total_steps=config.epochs * steps)
     n_tracks = len(train.tracks)
-    target_rank = len(train[0][1].shape)
+    target_rank = len(first_y.shape)
     if len(model.output_shape) != target_rank:
         kinds = {2: "one label per track", 3: "coverage per bin"}
         raise ValueError(
@@ -234,6 +240,7 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
             f"{store}: the store has {n_tracks} tracks but the model's head has "
             f"{model.output_shape[-1]}"
         )
+    claim_run_dir(run_dir, run_settings(spec, config, store), on_change)
     state = load_checkpoint(model, run_dir) or new_state()
     if config.epochs > state["epoch"] and not state["stopped_early"]:
         train.set_epoch(state["epoch"])  # a resumed run sees the batches it would have seen

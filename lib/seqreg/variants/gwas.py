@@ -158,7 +158,9 @@ def classifier_features(model: keras.Model, snps: pd.DataFrame, fasta: str | Pat
         When the model's output is not ``(batch, labels)``.
     """
     if len(model.output_shape) != 2:
-        raise ValueError(f"expected a classifier with (batch, labels) output, not {model.output_shape}")
+        raise ValueError(
+            f"expected a classifier with (batch, labels) output, not {model.output_shape}"
+        )
     from ..predict import predict as ensemble_predict
 
     seq_length = int(model.input_shape[1])
@@ -169,7 +171,9 @@ def classifier_features(model: keras.Model, snps: pd.DataFrame, fasta: str | Pat
     alternative[rows, centre, _alt_codes(snps)] = 1.0
 
     def predict(x):
-        return ensemble_predict(model, x, reverse_complement=reverse_complement, batch_size=batch_size)
+        return ensemble_predict(
+            model, x, reverse_complement=reverse_complement, batch_size=batch_size
+        )
 
     return np.abs(predict(alternative) - predict(reference))
 
@@ -205,16 +209,16 @@ def fold_classification(features: Mapping[str, np.ndarray | Sequence[np.ndarray]
     Returns
     -------
     per_fold, predictions
-        ``per_fold``: one row per fold with each set's AUROC (a column per name);
+        ``per_fold``: one row per fold with each set's AUROC (a column per name; NaN for
+        a fold holding one class only, whose SNPs still get out-of-fold predictions);
         ``predictions``: one row per SNP with ``label``, ``fold`` and each set's
         out-of-fold probability.
 
     Raises
     ------
     ValueError
-        When a feature block does not have one row per label, labels are not 0/1, a fold
-        lacks one of the classes (its AUROC is undefined), or the components given for a
-        set do not match its blocks.
+        When a feature block does not have one row per label, labels are not 0/1, or the
+        components given for a set do not match its blocks.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.decomposition import PCA
@@ -230,17 +234,20 @@ def fold_classification(features: Mapping[str, np.ndarray | Sequence[np.ndarray]
     components = {}
     for name, blocks in sets.items():
         if any(len(b) != len(labels) for b in blocks):
-            raise ValueError(f"feature set {name!r} does not have one row per label ({len(labels)})")
+            raise ValueError(
+                f"feature set {name!r} does not have one row per label ({len(labels)})"
+            )
         k = (n_components or {}).get(name)
         k = list(k) if isinstance(k, (list, tuple)) else [k] * len(blocks)
         if len(k) != len(blocks):
-            raise ValueError(f"feature set {name!r}: {len(k)} component counts for {len(blocks)} blocks")
+            raise ValueError(
+                f"feature set {name!r}: {len(k)} component counts for {len(blocks)} blocks"
+            )
         components[name] = k
     rows, predictions = [], pd.DataFrame({"label": labels, "fold": folds})
     for fold in np.unique(folds):
         test = folds == fold
-        if len(np.unique(labels[test])) < 2:
-            raise ValueError(f"fold {fold} holds one class only; its AUROC is undefined")
+        scored = len(np.unique(labels[test])) == 2  # a fold of one class has no AUROC
         row = {"fold": int(fold), "snps": int(test.sum())}
         for name, blocks in sets.items():
             x = np.concatenate(blocks, axis=1)
@@ -248,22 +255,26 @@ def fold_classification(features: Mapping[str, np.ndarray | Sequence[np.ndarray]
             for i, (block, k) in enumerate(zip(blocks, components[name], strict=True)):
                 steps: list = [StandardScaler()]
                 if k:
-                    steps.append(PCA(min(k, block.shape[1], int((~test).sum()) - 1), random_state=seed))
+                    steps.append(
+                        PCA(min(k, block.shape[1], int((~test).sum()) - 1), random_state=seed)
+                    )
                 columns = list(range(first, first + block.shape[1]))
                 transformers.append((f"block{i}", make_pipeline(*steps), columns))
                 first += block.shape[1]
-            model = make_pipeline(ColumnTransformer(transformers), LogisticRegression(C=C, max_iter=5000))
+            model = make_pipeline(
+                ColumnTransformer(transformers), LogisticRegression(C=C, max_iter=5000)
+            )
             model.fit(x[~test], labels[~test])
             p = model.predict_proba(x[test])[:, 1]
             predictions.loc[test, name] = p
-            row[name] = roc_auc_score(labels[test], p)
+            row[name] = roc_auc_score(labels[test], p) if scored else np.nan
         rows.append(row)
     return pd.DataFrame(rows), predictions
 
 
 def paired_fold_tests(per_fold: pd.DataFrame, pairs: list[tuple[str, str]]) -> pd.DataFrame:
     """Dependent (paired) t-tests of AUROC over folds (``scipy.stats.ttest_rel``), and each
-    set's one-sample t-test of AUROC against 0.5.
+    set's one-sample t-test of AUROC against 0.5; folds without an AUROC are left out.
 
     Returns
     -------
@@ -280,11 +291,11 @@ def paired_fold_tests(per_fold: pd.DataFrame, pairs: list[tuple[str, str]]) -> p
 
     rows = []
     for a, b in pairs:
-        test = stats.ttest_rel(per_fold[a], per_fold[b])
-        rows.append({"comparison": f"{a} - {b}", "mean_difference": float((per_fold[a] - per_fold[b]).mean()),
+        test = stats.ttest_rel(per_fold[a], per_fold[b], nan_policy="omit")
+        rows.append({"comparison": f"{a} - {b}", "mean_difference": float((per_fold[a] - per_fold[b]).mean(skipna=True)),
                      "t": float(test.statistic), "p": float(test.pvalue)})  # fmt: skip
     for name in dict.fromkeys(n for pair in pairs for n in pair):
-        test = stats.ttest_1samp(per_fold[name], 0.5, alternative="greater")
+        test = stats.ttest_1samp(per_fold[name], 0.5, alternative="greater", nan_policy="omit")
         rows.append({"comparison": f"{name} > 0.5", "mean_difference": float(per_fold[name].mean() - 0.5),
                      "t": float(test.statistic), "p": float(test.pvalue)})  # fmt: skip
     return pd.DataFrame(rows)
@@ -307,7 +318,9 @@ def top_decile_share(probability: np.ndarray, is_causal: np.ndarray) -> dict[str
     n_top = max(1, round(len(probability) / 10))
     top = np.argsort(-probability, kind="stable")[:n_top]
     share_top, share_all = float(is_causal[top].mean()), float(is_causal.mean())
-    p = stats.hypergeom.sf(int(is_causal[top].sum()) - 1, len(is_causal), int(is_causal.sum()), n_top)
+    p = stats.hypergeom.sf(
+        int(is_causal[top].sum()) - 1, len(is_causal), int(is_causal.sum()), n_top
+    )
     return {"top_decile": share_top, "overall": share_all,
             "enrichment": share_top / share_all if share_all else float("nan"), "p": float(p),
             "n_top": n_top}  # fmt: skip
