@@ -80,8 +80,19 @@ def test_features_refuse_a_ref_allele_the_genome_lacks(genome):
     path, chroms = genome
     snps = snp_table(chroms, [("chr1", 500)])
     snps.loc[0, "ref"] = next(b for b in BASES if b != chroms["chr1"][499])
-    with pytest.raises(InputFileError, match=r"genome\.fa"):
+    with pytest.raises(InputFileError, match=r"genome\.fa.*correct the table's"):
         variants.penultimate_features(random_model(), snps, path)
+
+
+def test_features_accept_the_chromosome_spelt_without_chr(genome):
+    path, chroms = genome
+    model = random_model()
+    snps = snp_table(chroms, [("chr1", 3000), ("chr2", 2000)])
+    bare = snps.assign(chrom=snps["chrom"].str.removeprefix("chr"))
+    np.testing.assert_array_equal(
+        variants.penultimate_features(model, bare, path),
+        variants.penultimate_features(model, snps, path),
+    )
 
 
 def test_classifier_features_are_the_change_in_probability(genome):

@@ -58,9 +58,16 @@ def snp_windows(snps: pd.DataFrame, seq_length: int) -> pd.DataFrame:
 def _reference_windows(snps: pd.DataFrame, fasta: str | Path, seq_length: int) -> np.ndarray:
     import pysam
 
+    from ..io.chroms import match_chrom
     from .score import _check_alleles, window_sequences
 
-    _check_alleles(snps, Path(fasta))
+    with pysam.FastaFile(str(fasta)) as genome:
+        names = set(genome.references)
+    # the table may spell chromosomes as the FASTA does not ('1' for 'chr1'); an unknown
+    # one stays as it is and _check_alleles names it
+    spelled = {c: match_chrom(str(c), names) or str(c) for c in snps["chrom"].unique()}
+    snps = snps.assign(chrom=snps["chrom"].map(spelled))
+    _check_alleles(snps, Path(fasta), advice="correct the table's chromosome, position or alleles")
     with pysam.FastaFile(str(fasta)) as genome:
         return window_sequences(genome, snp_windows(snps, seq_length), seq_length)
 

@@ -272,7 +272,10 @@ def _plan_scoring(variants, tss, seq_length: int, stride: int, sed_distance: int
     return variants, windows, pairs
 
 
-def _check_alleles(variants, fasta: Path) -> None:
+_VCF_ADVICE = "read them with read_vcf against this FASTA, which leaves such variants out"
+
+
+def _check_alleles(variants, fasta: Path, advice: str = _VCF_ADVICE) -> None:
     """Refuse, before anything is written, variants that cannot be scored against
     ``fasta``: an allele other than A, C, G, T, a chromosome or position the FASTA lacks,
     or a REF that is not the FASTA base. One error names the FASTA, how many variants
@@ -300,8 +303,10 @@ def _check_alleles(variants, fasta: Path) -> None:
                 if base == ref:
                     continue
                 kind, why = "a REF that is not the genome's base", f"the genome has {base}"
-                if base == alt:
+                if base == alt and advice == _VCF_ADVICE:
                     why += " (REF and ALT exchanged? read_vcf(..., flip_swapped=True) flips them)"
+                elif base == alt:
+                    why += " (REF and ALT exchanged?)"
             kinds[kind] = kinds.get(kind, 0) + 1
             if first is None:
                 first = f"{chrom}:{pos} {ref}>{alt}: {why}"
@@ -309,8 +314,7 @@ def _check_alleles(variants, fasta: Path) -> None:
         n = sum(kinds.values())
         listed = ", ".join(f"{count} with {kind}" for kind, count in kinds.items())
         raise InputFileError(fasta, f"{n} of {len(variants)} variants to score do not fit this genome "
-                                    f"({listed}; first: {first}); read them with read_vcf against this "
-                                    "FASTA, which leaves such variants out")  # fmt: skip
+                                    f"({listed}; first: {first}); {advice}")  # fmt: skip
 
 
 def window_scores(reference: np.ndarray, edited: np.ndarray) -> dict[str, np.ndarray]:
