@@ -111,6 +111,19 @@ def write_dataset(folder: Path, seed: int = 7) -> Path:
                 f"  - {{id: {name}, path: {name}.bigWig, format: bigwig, assay: {assay.rstrip('+-')}, cell_type: {cell}{pair}}}\n"
             )
 
+    # regulatory annotations of microglia, spelled with UCSC names ("chr1") although the
+    # FASTA says "1": promoters at the TSSs, enhancers 2 kb upstream, CTCF sites between genes
+    beds = {"promoters": [], "enhancers": [], "CTCF": []}
+    for chrom, tss, strand, _ in genes:
+        beds["promoters"].append(f"chr{chrom}\t{tss - 150}\t{tss + 150}\n")
+        upstream = tss - 2_000 if strand == "+" else tss + 2_000
+        beds["enhancers"].append(f"chr{chrom}\t{upstream - 200}\t{upstream + 200}\n")
+        beds["CTCF"].append(f"chr{chrom}\t{tss + 4_000}\t{tss + 4_060}\n")
+    annotation_lines = ""
+    for kind, lines_of_bed in beds.items():
+        (data / f"microglia_{kind}.bed").write_text("".join(lines_of_bed))
+        annotation_lines += f"  - {{id: mg_{kind.lower()}, role: annotation, format: bed, path: microglia_{kind}.bed}}\n"
+
     manifest = folder / "mydata.yaml"
     manifest.write_text(
         "schema_version: 1\nname: mydata\ndescription: a user's own dataset\nroot: mydata\n"
@@ -118,7 +131,9 @@ def write_dataset(folder: Path, seed: int = 7) -> Path:
         "files:\n"
         "  - {id: assembly, role: genome_fasta, format: fasta, path: assembly.fasta}\n"
         "  - {id: genes, role: gene_annotation, format: gtf, path: genes.gtf}\n"
-        "tracks:\n" + "".join(tracks)
+        + annotation_lines
+        + "tracks:\n"
+        + "".join(tracks)
     )
     return manifest
 
@@ -160,6 +175,14 @@ def test_a_dataset_of_fasta_gtf_and_bigwigs_runs_make_all_to_the_end(tmp_path):
     )
     assert metrics["genes"] >= 3  # held-out genes found through the GTF's TSSs
     assert metrics["tss_switching_genes"] >= 0
+    # notebook 05 found the annotation BEDs by name, read their chr-prefixed names against
+    # the FASTA's and followed the cell type they name
+    saliency = json.loads(
+        (out / "mydata" / "smoke" / "metrics" / "05_saliency_ism.json").read_text()
+    )
+    assert saliency["cell_type"] == "microglia"
+    counts = {row["class"]: row["elements"] for row in saliency["annotation_test"]}
+    assert set(counts) == {"promoters", "enhancers", "ctcf"} and min(counts.values()) > 0
     # a second `make all` does no work: skipped notebooks are not retried
     again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
     assert again.returncode == 0 and "seqreg.project.run" not in again.stdout, again.stdout[-2000:]

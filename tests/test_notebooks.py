@@ -181,6 +181,18 @@ EXPECTATIONS = {
         lambda m: m["mean_auroc"]["basenji"] > 0.6,
         lambda m: set(m["parameters"]) == {"basset", "deepsea"},
     ],
+    "05_saliency_ism": [
+        # smoke: the plumbing (a two-epoch model on 4-kb windows shows no annotation signal):
+        # every window scored, the three classes tested against a background, a locus
+        # chosen, two regions mutated and matched, the planted sites checked
+        lambda m: m["windows"] > 100 and m["cell_type"] == "lymphoblastoid",
+        lambda m: [r["class"] for r in m["annotation_test"]] == ["promoters", "enhancers", "ctcf"],
+        lambda m: all(r["elements"] > 0 and r["background"] > 0 for r in m["annotation_test"]),
+        lambda m: all(0 <= r["p"] <= 1 for r in m["annotation_test"]),
+        lambda m: len(m["ism_matches"]) == 2 and m["locus"]["gene"].startswith("SYNG"),
+        lambda m: m["recovery"]["ism_sites"]["sites"] > 0,
+        lambda m: 0 < m["recovery"]["peaks_on_active"]["share_of_bins"] < 0.5,
+    ],
     "06_variant_scores_eqtl": [
         # every synthetic REF allele matches the genome; pairs near TSSs were scored
         lambda m: m["vcf_counts"]["kept"] == m["vcf_counts"]["snvs"] > 0 and m["pairs_scored"] > 0,

@@ -1,5 +1,6 @@
-"""Interpretation by prediction on edited sequences: the shared-reference edit engine
-behind variant scores and in-silico mutagenesis. Used by notebook 06.
+"""Interpretation: the shared-reference edit engine behind variant scores and in-silico
+mutagenesis (ISM), saliency maps and their test against regulatory annotations, and
+TOMTOM matches of contribution stretches to JASPAR. Used by notebooks 05 and 06.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -8,8 +9,30 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["edits"],
+    submodules=["annotations", "edits", "gradients", "ism", "tomtom"],
     submod_attrs={
         "edits": ["Method", "LocalSplit", "split_local", "EditPredictor"],
+        "gradients": ["SplitModel", "gradient", "representation_layer", "saliency", "split_at"],
+        "annotations": [
+            "annotation_test",
+            "bin_table",
+            "bins_overlapping",
+            "element_max",
+            "element_windows",
+            "find_annotation_files",
+            "annotation_cell_type",
+            "CLASS_KEYWORDS",
+            "read_annotation_classes",
+            "saliency_peaks",
+            "scored_elements",
+            "shuffle_within",
+        ],
+        "ism": ["ISMResult", "ism_edits", "saturation_mutagenesis"],
+        "tomtom": [
+            "contribution_ppm",
+            "same_factor_or_family",
+            "strongest_stretch",
+            "tomtom_matches",
+        ],
     },
 )

@@ -1,5 +1,6 @@
 """Figures, one function per figure kind, by topic: QC, locus views, accuracy, variants,
-peak benchmarks and SNP classification, QTL connectivity. Used by every notebook.
+peak benchmarks and SNP classification, interpretation (saliency, ISM), QTL
+connectivity. Used by every notebook.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -33,6 +34,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "_variants": ["quantile_enrichment", "score_vs_chi2", "finemapped_locus"],
         "_classification": ["peak_fractions", "method_scatter", "roc_curves", "variance_explained"],
+        "_interpret": ["CLASS_COLOURS", "saliency_locus", "saliency_cdfs", "ism_panel"],
         "_qtl": ["qtl_distance_histograms", "connectivity_histograms", "degree_distributions"],
     },
 )

@@ -238,6 +238,14 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "saliency_ism": {
+        # Basenji 2018 Fig 4: shuffled copies of each annotation element for the saliency
+        # background; elements of planted truth scored by ISM in the recovery check (each
+        # up to max_ism_bp bases, centred on the element)
+        "smoke": {"shuffle_copies": 2, "recovery_elements": 2, "max_ism_bp": 160},
+        "demo": {"shuffle_copies": 3, "recovery_elements": 30, "max_ism_bp": 300},
+        "paper": {"shuffle_copies": 3, "recovery_elements": 200, "max_ism_bp": 300},
+    },
     "gwas": {
         # Supp. Fig. S9: principal components of Basenji's penultimate features (128 in the
         # paper); fewer where there are few SNPs (demo: 300 SNPs, ~270 per training fold)

@@ -23,6 +23,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "BACKGROUND",
             "Motif",
             "load_jaspar",
+            "load_jaspar_collection",
             "reverse_complement_matrix",
             "scan",
             "best_hit",

@@ -24,6 +24,8 @@ class Motif:
     name: str
     matrix_id: str
     probs: np.ndarray
+    #: JASPAR's TF family (e.g. "Ets-related factors"); empty when unknown
+    family: str = ""
 
     @property
     def length(self) -> int:
@@ -73,11 +75,52 @@ def load_jaspar(
         record = database.fetch_motif_by_id(matrix_id)
         if record is None:
             raise KeyError(f"{release} has no matrix {matrix_id!r}")
-        counts = np.array([record.counts[base] for base in "ACGT"], dtype=float).T + pseudocount
-        motifs[record.name.upper()] = Motif(
-            record.name.upper(), matrix_id, counts / counts.sum(axis=1, keepdims=True)
-        )
+        motifs[record.name.upper()] = _motif(record, pseudocount)
     return motifs
+
+
+def _motif(record, pseudocount: float) -> Motif:
+    counts = np.array([record.counts[base] for base in "ACGT"], dtype=float).T + pseudocount
+    family = "; ".join(record.tf_family or [])
+    return Motif(
+        record.name.upper(), record.matrix_id, counts / counts.sum(axis=1, keepdims=True), family
+    )
+
+
+def load_jaspar_collection(release: str = "JASPAR2024", collection: str = "CORE",
+                           tax_group: str = "Vertebrates",
+                           pseudocount: float = 0.5) -> list[Motif]:  # fmt: skip
+    """Every matrix of a JASPAR collection (latest version of each), read offline.
+
+    The motif database that TOMTOM matches against (:func:`seqreg.interpret.tomtom_matches`).
+    JASPAR 2024 CORE vertebrates holds 879 matrices. Always name the release: pyjaspar's
+    default moved to JASPAR 2026.
+
+    Parameters
+    ----------
+    release
+        A release pyjaspar ships, e.g. ``"JASPAR2024"``.
+    collection, tax_group
+        JASPAR's collection and taxonomic group.
+    pseudocount
+        Added to every count before normalising.
+
+    Returns
+    -------
+    list of Motif
+        Names upper case, ``family`` from JASPAR's TF family annotation.
+
+    Raises
+    ------
+    ValueError
+        When the release, collection and group select no matrix.
+    """
+    from pyjaspar import jaspardb
+
+    records = jaspardb(release=release).fetch_motifs(collection=[collection], tax_group=[tax_group])
+    if not records:
+        raise ValueError(f"{release} has no {collection} matrices of {tax_group}")
+    return [_motif(record, pseudocount) for record in records]
 
 
 def reverse_complement_matrix(matrix: np.ndarray) -> np.ndarray:
