@@ -39,6 +39,15 @@ def test_saliency_layer_is_the_end_of_the_convolution_tower(model):
     # the layers after it are the dilated residual blocks
     later = model.layers[model.layers.index(layer) + 1 :]
     assert any(getattr(x, "dilation_rate", (1,))[0] > 1 for x in later)
+    split = interpret.split_at(model)
+    local = interpret.split_local(model)  # the edit engine's cut: the same layer here
+    assert (split.jump, split.left, split.right) == (local.jump, local.left, local.right)
+    bins = interpret.bin_table(
+        pd.DataFrame({"chrom": ["chr1"], "start": [1000], "end": [1000 + model.inputs[0].shape[1]]}),
+        np.zeros((1, model.inputs[0].shape[1] // 128)),
+    )
+    spans = split.input_spans(bins)
+    assert spans["start"].iloc[1] == 1128 - local.left and spans["end"].iloc[1] == 1128 + local.right + 1
     with pytest.raises(ValueError, match="no layer 'nope'"):
         interpret.representation_layer(model, "nope")
 

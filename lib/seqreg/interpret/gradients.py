@@ -54,11 +54,32 @@ def representation_layer(model: keras.Model, layer: str | None = None) -> keras.
 @dataclass
 class SplitModel:
     """``model`` cut at one layer: ``encoder`` (sequence to representation) and ``rest``
-    (representation to prediction). ``jump`` bases per representation position."""
+    (representation to prediction). ``jump`` bases per representation position; position
+    ``q`` sees input bases ``q * jump - left`` to ``q * jump + right`` (None when the
+    encoder's layers do not give a span, e.g. strided convolutions)."""
 
     encoder: keras.Model
     rest: keras.Model
     jump: int
+    left: int | None = None
+    right: int | None = None
+
+    def input_spans(self, bins):
+        """Genome intervals each bin of :func:`seqreg.interpret.bin_table` sees: its start
+        minus ``left`` to its start plus ``right`` (inclusive), as ``chrom``, ``start``,
+        ``end``.
+
+        Raises
+        ------
+        ValueError
+            When the span is unknown (``left`` is None).
+        """
+        if self.left is None or self.right is None:
+            raise ValueError("the encoder's input span is unknown")
+        return bins[["chrom"]].assign(
+            start=bins["start"].to_numpy() - self.left,
+            end=bins["start"].to_numpy() + self.right + 1,
+        )
 
 
 _SPLITS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -90,7 +111,16 @@ def split_at(model: keras.Model, layer: str | None = None) -> SplitModel:
         positions = int(cut.output.shape[1])
         if seq_length % positions:
             raise ValueError(f"layer {cut.name!r} has {positions} positions for {seq_length} bp")
-        cache[cut.name] = SplitModel(encoder, rest, seq_length // positions)
+        from ..models.geometry import layer_extent
+
+        try:
+            extent = layer_extent(
+                [x for x in encoder.layers if not isinstance(x, keras.layers.InputLayer)]
+            )
+            left, right = int(extent.left), int(extent.right)
+        except ValueError:
+            left = right = None
+        cache[cut.name] = SplitModel(encoder, rest, seq_length // positions, left, right)
     return cache[cut.name]
 
 
