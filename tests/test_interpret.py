@@ -43,18 +43,26 @@ def test_saliency_layer_is_the_end_of_the_convolution_tower(model):
     local = interpret.split_local(model)  # the edit engine's cut: the same layer here
     assert (split.jump, split.left, split.right) == (local.jump, local.left, local.right)
     bins = interpret.bin_table(
-        pd.DataFrame({"chrom": ["chr1"], "start": [1000], "end": [1000 + model.inputs[0].shape[1]]}),
+        pd.DataFrame(
+            {"chrom": ["chr1"], "start": [1000], "end": [1000 + model.inputs[0].shape[1]]}
+        ),
         np.zeros((1, model.inputs[0].shape[1] // 128)),
     )
     spans = split.input_spans(bins)
-    assert spans["start"].iloc[1] == 1128 - local.left and spans["end"].iloc[1] == 1128 + local.right + 1
+    assert (
+        spans["start"].iloc[1] == 1128 - local.left
+        and spans["end"].iloc[1] == 1128 + local.right + 1
+    )
     with pytest.raises(ValueError, match="no layer 'nope'"):
         interpret.representation_layer(model, "nope")
 
 
-def test_saliency_equals_finite_differences(model):
+@pytest.mark.parametrize("builder", ["basenji2", "basenji2018"])
+def test_saliency_equals_finite_differences(model, builder):
     """Saliency of bin b = d/de f(h + e * h * 1[b]) at e = 0, for f the prediction summed over
     the chosen bins and tracks: central differences in float64 arithmetic of float32 passes."""
+    if builder == "basenji2018":
+        model = random_model(models.basenji2018_spec)
     onehot = random_onehot(2, model.inputs[0].shape[1])
     tracks, out_bins = [1, 2], [3, 4, 5]
     scores = interpret.saliency(model, onehot, tracks=tracks, bins=out_bins, batch_size=2)

@@ -155,7 +155,7 @@ def saturation_mutagenesis(model: keras.Model | EditPredictor, onehot: np.ndarra
     positions, codes = ism_edits(onehot, start, end)
     tracks = np.asarray(tracks, dtype=np.int64)
     window = onehot[None]
-    target = total = reference_value = None
+    reference_value = 0.0
     parts_target, parts_total = [], []
     for first in range(0, len(positions), chunk):
         rows = slice(first, first + chunk)
