@@ -181,35 +181,43 @@ def gradient(fn, x: np.ndarray) -> np.ndarray:
     raise NotImplementedError(f"gradients on the {backend} backend")
 
 
+_STEPS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def _compiled_gradient(rest: keras.Model, weights: np.ndarray):
-    """``h -> d(sum(weights * rest(h))) / dh``, compiled once for a fixed batch shape where
-    the backend compiles (a tf.function or jax.jit)."""
-    w = keras.ops.convert_to_tensor(weights)
+    """``h -> d(sum(weights * rest(h))) / dh``. The weights are an argument of the compiled
+    step (a tf.function or jax.jit, one per ``rest`` model), so new bins or tracks reuse it."""
+    if rest not in _STEPS:
 
-    def objective(h):
-        y = rest(h, training=False)
-        if isinstance(y, list | tuple | dict):
-            y = keras.tree.flatten(y)[0]
-        return keras.ops.sum(y * w)
+        def objective(h, w):
+            y = rest(h, training=False)
+            if isinstance(y, list | tuple | dict):
+                y = keras.tree.flatten(y)[0]
+            return keras.ops.sum(y * w)
 
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
 
-        @tf.function(reduce_retracing=True)
-        def step(h):
-            with tf.GradientTape() as tape:
-                tape.watch(h)
-                value = objective(h)
-            return tape.gradient(value, h)
+            @tf.function(reduce_retracing=True)
+            def step(h, w):
+                with tf.GradientTape() as tape:
+                    tape.watch(h)
+                    value = objective(h, w)
+                return tape.gradient(value, h)
 
-        return lambda h: np.asarray(step(tf.convert_to_tensor(h)))
-    if backend == "jax":
-        import jax
+            _STEPS[rest] = lambda h, w: np.asarray(
+                step(tf.convert_to_tensor(h), tf.convert_to_tensor(w))
+            )
+        elif backend == "jax":
+            import jax
 
-        step = jax.jit(jax.grad(objective))
-        return lambda h: np.asarray(step(h))
-    return lambda h: gradient(objective, h)
+            jitted = jax.jit(jax.grad(objective))
+            _STEPS[rest] = lambda h, w: np.asarray(jitted(h, w))
+        else:
+            _STEPS[rest] = lambda h, w: gradient(lambda v: objective(v, w), h)
+    compiled = _STEPS[rest]
+    return lambda h: compiled(h, weights)
 
 
 def saliency(model: keras.Model, onehot: np.ndarray, *, tracks: Sequence[int] | None = None,
