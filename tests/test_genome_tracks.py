@@ -115,6 +115,15 @@ def test_read_bed_reads_three_columns_and_names_bad_files(tmp_path):
     empty = tmp_path / "empty.bed"
     empty.write_text("")
     assert read_bed(empty).empty
+    # every BED reader (make data's check, masks, annotations) refuses impossible intervals
+    for text, line in (("chr1\t10\t20\nchr1\t500\t400\n", 2), ("chr1\t-5\t20\n", 1)):
+        backwards = tmp_path / "backwards.bed"
+        backwards.write_text(text)
+        with pytest.raises(
+            InputFileError,
+            match=rf"backwards\.bed: an interval must have 0 <= start <= end.*line {line}",
+        ):
+            read_bed(backwards)
 
 
 def test_bed_readers_skip_ucsc_header_lines_and_name_a_bad_line(tmp_path):

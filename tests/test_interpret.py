@@ -222,9 +222,12 @@ def test_annotation_classes_are_made_exclusive_and_chromosome_names_matched(tmp_
     ]  # e1 overlaps p1; e3's contig is unknown
     # c1 overlaps e1 as annotated (though e1 left the enhancers for overlapping p1)
     assert classes["ctcf"]["start"].tolist() == [20000]
-    (tmp_path / "bad.bed").write_text("chr1\t500\t400\n")
-    with pytest.raises(InputFileError, match=r"bad\.bed.*ends before it starts"):
+    (tmp_path / "bad.bed").write_text("chr1\t100\t200\nchr1\t500\t400\n")
+    with pytest.raises(InputFileError, match=r"bad\.bed.*0 <= start <= end.*line 2"):
         interpret.read_annotation_classes({"x": tmp_path / "bad.bed"})
+    (tmp_path / "empty.bed").write_text("chr1\t500\t500\n")
+    with pytest.raises(InputFileError, match=r"empty\.bed.*empty"):
+        interpret.read_annotation_classes({"x": tmp_path / "empty.bed"})
 
 
 def test_saliency_peaks_are_benjamini_hochberg_under_the_background_normal():
@@ -328,6 +331,15 @@ def test_tomtom_names_a_planted_matrix_from_a_noisy_contribution():
     assert (best["q"] < 0.05).all()
     with pytest.raises(ValueError, match="query 0"):
         interpret.tomtom_matches([np.ones((4, 5))], database)
+    # an element the prediction ignores: all-zero contributions give a uniform query, which
+    # matches nothing (TOMTOM alone would call CTCF's long matrix significant)
+    flat = interpret.contribution_ppm(np.zeros((15, 4)))
+    assert interpret.information_content(flat) == pytest.approx(0, abs=1e-9)
+    matches = interpret.tomtom_matches([flat, queries[0]], database, top=1)
+    assert matches["query"].tolist() == [1] and matches["matrix_id"].iloc[0] == "MA0139.2"
+    # a flat stretch of a strong element stays flat when scaled by the element
+    weak = interpret.contribution_ppm(np.full((5, 4), 0.01) * [1, 0, 0, 0], scale=10.0)
+    assert interpret.information_content(weak) < 0.01
 
 
 def test_same_factor_or_family():

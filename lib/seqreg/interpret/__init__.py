@@ -30,6 +30,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "ism": ["ISMResult", "ism_edits", "saturation_mutagenesis"],
         "tomtom": [
             "contribution_ppm",
+            "information_content",
             "same_factor_or_family",
             "strongest_stretch",
             "tomtom_matches",

@@ -187,8 +187,8 @@ def read_annotation_classes(paths: Mapping[str, str | Path], chroms=None) -> dic
     Raises
     ------
     InputFileError
-        For a missing or malformed BED (from :func:`seqreg.io.read_bed`), or one with an
-        interval whose end is not after its start.
+        For a missing or malformed BED (from :func:`seqreg.io.read_bed`: not integers,
+        start below 0, end before start), or one with an empty interval.
     """
     from ..io.annotation import read_bed
     from ..io.chroms import match_chrom
@@ -198,11 +198,11 @@ def read_annotation_classes(paths: Mapping[str, str | Path], chroms=None) -> dic
     taken = None
     for name, path in paths.items():
         table = read_bed(path)
-        bad = np.flatnonzero(table["end"].to_numpy() <= table["start"].to_numpy())
-        if len(bad):
+        bad = np.flatnonzero(table["end"].to_numpy() == table["start"].to_numpy())
+        if len(bad):  # read_bed refuses end < start; an empty element has no bins either
             row = table.iloc[bad[0]]
             raise InputFileError(
-                path, f"interval {row['chrom']}:{row['start']}-{row['end']} ends before it starts"
+                path, f"interval {row['chrom']}:{row['start']}-{row['end']} is empty (end = start)"
             )
         if chroms is not None:
             available = set(chroms)

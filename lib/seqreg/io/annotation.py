@@ -161,8 +161,9 @@ def read_bed(path: str | Path):
     Raises
     ------
     InputFileError
-        When the file is missing or unreadable, or a line's start or end is not an integer
-        (the error gives the line number and content).
+        When the file is missing or unreadable, a line's start or end is not an integer, or
+        an interval starts below 0 or ends before it starts (the error gives the line
+        number and content).
     """
     import io
 
@@ -185,7 +186,16 @@ def read_bed(path: str | Path):
     bad = _first_non_integer(table, ["start", "end"], numbers, text)
     if bad:
         raise InputFileError(path, f"columns 2 and 3 (start, end) must be integers; {bad}")
-    return table.astype({"start": "int64", "end": "int64"})
+    table = table.astype({"start": "int64", "end": "int64"})
+    wrong = (table["start"].to_numpy() < 0) | (table["end"].to_numpy() < table["start"].to_numpy())
+    if wrong.any():
+        row = int(wrong.argmax())
+        raise InputFileError(
+            path,
+            "an interval must have 0 <= start <= end (0-based, half-open); "
+            f"line {numbers[row]}: {text.splitlines()[row].strip()[:80]!r}",
+        )
+    return table
 
 
 #: columns of a TSS table, as :func:`read_tss` and :func:`tss_from_gtf` return it
