@@ -234,9 +234,10 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     )
     declared = {nb.stem: notebook_requirements(nb) for nb in notebooks}
     for stem, requirements in declared.items():
-        assert "genome_fasta" in requirements or stem[:2] in ("02", "15"), stem
+        # 02 and 05 read sequences from the store, 15 reads QTL tables only
+        assert "genome_fasta" in requirements or stem[:2] in ("02", "05", "15"), stem
         for requirement in requirements:
-            known = (*ROLES, "track", "store", "track:DNase", "track:ATAC")
+            known = (*ROLES, "track", "store", "track:DNase", "track:ATAC", "track:CAGE")
             assert all(r in known for r in requirement.split("|")), requirement
     assert declared["02_train_basenji"] == ["store"]  # a converted Basenji store will do
     assert "tss|gene_annotation" in declared["03_evaluate_basenji"]
@@ -246,6 +247,13 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     for stem in ("04_benchmark_basset_deepsea", "07_gwas_classification"):
         assert "track:DNase|track:ATAC" in declared[stem]
     assert "gwas_snps" in declared["07_gwas_classification"]
+    # saliency and ISM: the store's windows, annotation BEDs, TSSs for the locus, CAGE heads
+    assert set(declared["05_saliency_ism"]) == {
+        "store",
+        "annotation",
+        "tss|gene_annotation",
+        "track:CAGE",
+    }
 
 
 def test_a_track_of_an_assay_is_met_only_by_a_track_of_that_assay(tmp_path):
