@@ -156,16 +156,19 @@ def test_a_dataset_of_fasta_gtf_and_bigwigs_runs_make_all_to_the_end(tmp_path):
         reason = book["metadata"].get("seqreg", {}).get("skipped")
         if reason:
             skipped[name] = reason
-    # no genotypes, eQTL tables, GWAS SNPs or QTL files: exactly those notebooks skip, each
+    # no genotypes, eQTL tables, GWAS SNPs, de novo variants or QTL files: exactly those
+    # notebooks skip, each
     # saying why (its ATAC tracks feed the peak benchmark, 04)
     expected = [
         "06_variant_scores_eqtl.ipynb",
         "07_gwas_classification.ipynb",
+        "10_autism_de_novo.ipynb",
         "15_qtl_connectivity.ipynb",
     ]
     assert sorted(skipped) == expected, skipped
     assert "genotypes" in skipped["06_variant_scores_eqtl.ipynb"]
     assert "gwas_snps" in skipped["07_gwas_classification.ipynb"]
+    assert "de_novo_variants" in skipped["10_autism_de_novo.ipynb"]
     assert "qtl_summary" in skipped["15_qtl_connectivity.ipynb"]
     for name in skipped:
         lines = [line for line in log.splitlines() if name in line and "skipped" in line]

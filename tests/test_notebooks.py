@@ -216,6 +216,16 @@ EXPECTATIONS = {
         lambda m: all(0 <= v <= 1 for v in m["mean_auroc"].values()),
         lambda m: set(m["recovery"]) == {"basenji", "deepsea", "joint"},
     ],
+    "10_autism_de_novo": [
+        # smoke: every de novo SNV kept and scored, a test per CAGE dataset, the family risk
+        # score over most families (the smoke model's signal is not asserted)
+        lambda m: m["counts"]["kept"] == m["snvs"] > 50 and m["counts"]["ref_mismatch"] == 0,
+        lambda m: m["datasets"] == 28 and len(m["mwu"]) == 28,
+        lambda m: all(0 <= r["p"] <= 1 and r["q"] >= r["p"] for r in m["mwu"]),
+        lambda m: m["risk_score"]["families"] + m["risk_score"]["ties"] == m["families"],
+        lambda m: 0 < m["pc1"]["variance_explained"] <= 1 and m["group_test"]["n_group"] == 4,
+        lambda m: m["recovery"]["planted"] > 0,
+    ],
     "15_qtl_connectivity": [
         # six datasets (3 cell types x 2 marks), each with QTLs, some regions without any
         lambda m: len(m["read_counts"]) == 6 and set(m["recovery"]) == set(m["read_counts"]),

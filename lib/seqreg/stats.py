@@ -154,3 +154,114 @@ def quantile_enrichment(score: np.ndarray, hit: np.ndarray, n_quantiles: int = 5
     bottom = table["proportion"].iloc[: min(3, len(table))].mean()
     table["enrichment"] = table["proportion"] / bottom if bottom > 0 else np.nan
     return table[["quantile", "n", "hits", "proportion", "score_min", "score_max", "enrichment"]]
+
+
+def asinh_effect(case: np.ndarray, control: np.ndarray) -> float:
+    """Mean inverse hyperbolic sine of the case values minus that of the control values
+    (cross-species Basenji2, Kelley 2020, Fig 5a's effect: asinh tames heavy tails and
+    keeps signs)."""
+    return float(np.mean(np.arcsinh(case)) - np.mean(np.arcsinh(control)))
+
+
+def mann_whitney_by_column(values: np.ndarray, is_case: np.ndarray, names=None, groups=None):
+    """Two-sided Mann-Whitney U test of case against control rows for every column (scipy),
+    with the asinh effect and Benjamini-Hochberg q-values across columns and within each
+    group (Kelley 2020, Fig 5a and Supp. Fig. S8).
+
+    Parameters
+    ----------
+    values
+        ``(n, k)`` scores, e.g. variants x tracks SAD.
+    is_case
+        ``(n,)`` bool, case rows.
+    names, groups
+        ``(k,)`` column names and group labels (e.g. tissue), optional.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per column: ``name``, ``group``, ``U``, ``p``, ``effect``, ``q`` (BH over all
+        columns), ``q_group`` (BH within the column's group).
+
+    Raises
+    ------
+    ValueError
+        When there are no case or no control rows, or shapes disagree.
+    """
+    import pandas as pd
+    from scipy.stats import mannwhitneyu
+
+    values = np.asarray(values, dtype=np.float64)
+    is_case = np.asarray(is_case, dtype=bool)
+    if values.ndim != 2 or len(values) != len(is_case):
+        raise ValueError(f"values {values.shape} and is_case {is_case.shape} disagree")
+    if is_case.all() or not is_case.any():
+        raise ValueError("the test needs both case and control rows")
+    case, control = values[is_case], values[~is_case]
+    k = values.shape[1]
+    # column by column: scipy picks the exact or asymptotic method per column (ties)
+    tests = [mannwhitneyu(case[:, j], control[:, j], alternative="two-sided") for j in range(k)]
+    table = pd.DataFrame(
+        {
+            "name": list(names) if names is not None else list(range(k)),
+            "group": list(groups) if groups is not None else [""] * k,
+            "U": np.array([t.statistic for t in tests], dtype=np.float64),
+            "p": np.array([t.pvalue for t in tests], dtype=np.float64),
+            "effect": [asinh_effect(case[:, j], control[:, j]) for j in range(k)],
+        }
+    )
+    table["q"] = bh_fdr(table["p"].to_numpy())
+    table["q_group"] = np.nan
+    for _, rows in table.groupby("group").groups.items():
+        table.loc[rows, "q_group"] = bh_fdr(table.loc[rows, "p"].to_numpy())
+    return table
+
+
+def group_pvalue_test(p: np.ndarray, in_group: np.ndarray) -> dict[str, float]:
+    """Are the p-values of a group of tests smaller than those of the rest? One-sided
+    Mann-Whitney U (scipy), as Kelley 2020 compared brain CAGE datasets with the others.
+
+    Returns
+    -------
+    dict
+        ``U``, ``p``, ``group_median_p``, ``other_median_p``, ``n_group``, ``n_other``.
+
+    Raises
+    ------
+    ValueError
+        When either side is empty.
+    """
+    from scipy.stats import mannwhitneyu
+
+    p = np.asarray(p, dtype=np.float64)
+    in_group = np.asarray(in_group, dtype=bool)
+    if in_group.all() or not in_group.any():
+        raise ValueError("the comparison needs tests in and out of the group")
+    test = mannwhitneyu(p[in_group], p[~in_group], alternative="less")
+    return {"U": float(test.statistic), "p": float(test.pvalue),
+            "group_median_p": float(np.median(p[in_group])), "other_median_p": float(np.median(p[~in_group])),
+            "n_group": int(in_group.sum()), "n_other": int((~in_group).sum())}  # fmt: skip
+
+
+def first_component_test(values: np.ndarray, is_case: np.ndarray) -> dict[str, float]:
+    """PCA of a rows x columns matrix (scikit-learn, centred columns): the variance the
+    first component explains and a two-sided Mann-Whitney U test of case against control
+    rows on it (Kelley 2020, Supp. Fig. S8). The component is signed so its loadings sum
+    to a positive number (a row scoring high on most columns scores high on it).
+
+    Returns
+    -------
+    dict
+        ``variance_explained``, ``U``, ``p``, ``effect`` (asinh effect on the component).
+    """
+    from scipy.stats import mannwhitneyu
+    from sklearn.decomposition import PCA
+
+    values = np.asarray(values, dtype=np.float64)
+    is_case = np.asarray(is_case, dtype=bool)
+    pca = PCA(n_components=1).fit(values)
+    sign = 1.0 if pca.components_[0].sum() >= 0 else -1.0
+    score = sign * pca.transform(values)[:, 0]
+    test = mannwhitneyu(score[is_case], score[~is_case], alternative="two-sided")
+    return {"variance_explained": float(pca.explained_variance_ratio_[0]), "U": float(test.statistic),
+            "p": float(test.pvalue), "effect": asinh_effect(score[is_case], score[~is_case])}  # fmt: skip

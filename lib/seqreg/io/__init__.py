@@ -50,6 +50,8 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "gtex_variant_ids",
             "read_gtex_eqtl",
             "read_de_novo",
+            "de_novo_snvs",
+            "DE_NOVO_COUNTS",
             "read_gwas_set",
         ],
         "blueprint": ["BLUEPRINT_COLUMNS", "iter_blueprint_qtl", "read_blueprint_qtl"],

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..project.errors import InputFileError
 from ._compressed import COMPRESSION_ERRORS, _pandas_compression, _read_error
 
@@ -37,8 +39,15 @@ def _read_table(path: str | Path, columns: dict[str, type], what: str, **kwargs)
         raise InputFileError(path, f"no such {what} file")
     try:
         if path.suffix == ".xlsx":
+            # published supplementary sheets often carry a title row above the header:
+            # the header is the first of the first ten rows that names every column
+            top = pd.read_excel(path, header=None, nrows=10, **kwargs)
+            header = next(
+                (i for i, row in top.iterrows() if set(columns) <= {str(v).strip() for v in row}),
+                0,
+            )
             table = pd.read_excel(
-                path, dtype={c: t for c, t in columns.items() if t is str}, **kwargs
+                path, header=header, dtype={c: t for c, t in columns.items() if t is str}, **kwargs
             )
         else:
             table = pd.read_csv(path, sep=kwargs.pop("sep", "\t"), dtype={c: t for c, t in columns.items() if t is str},
@@ -126,13 +135,17 @@ def read_gtex_eqtl(path: str | Path):
 
 
 def read_de_novo(path: str | Path):
-    """Read de novo variants in the columns of An et al. 2018 Table S2 (TSV or xlsx).
+    """Read de novo variants in the columns of An et al. 2018 Table S2 (TSV, or the xlsx as
+    published, whose sheet has a title row above the header).
+
+    Columns ``SampleID``, ``Chr``, ``Pos`` (1-based), ``Ref``, ``Alt``, ``Type``, ``Fam``,
+    ``Pheno`` (``case`` or ``control``) and any others.
 
     Raises
     ------
     InputFileError
         When the file is missing, unreadable, truncated or corrupt (gzip or xlsx), a
-        column is missing, or ``Pheno`` is not case or control.
+        column is missing (the error names it), or ``Pheno`` is not case or control.
     """
     table = _read_table(path, DE_NOVO_COLUMNS, "de novo variant")
     bad = sorted(set(table["Pheno"]) - {"case", "control"})
@@ -154,3 +167,76 @@ def read_gwas_set(path: str | Path):
     if not set(table["label"]) <= {0, 1}:
         raise InputFileError(path, "label must be 0 or 1")
     return table
+
+
+#: what :func:`de_novo_snvs` counts
+DE_NOVO_COUNTS = ("rows", "not_snv", "non_acgt", "other_contig", "ref_mismatch", "kept")
+
+
+def de_novo_snvs(table, fasta: str | Path):
+    """The single-nucleotide de novo variants of :func:`read_de_novo`'s table whose REF
+    matches the genome, one row per child and variant (a recurrent de novo stays in each
+    child), with ``chrom`` (the FASTA's spelling), ``pos`` (1-based), ``ref``, ``alt``.
+
+    Returns
+    -------
+    snvs : pandas.DataFrame
+        The kept rows, every column of ``table`` plus those four.
+    counts : dict
+        :data:`DE_NOVO_COUNTS`: rows read, left out as not SNVs (``Type`` other than SNV,
+        or alleles longer than one base), with bases other than A/C/G/T, on contigs the
+        FASTA lacks, with a REF that differs from the FASTA, and kept.
+
+    Raises
+    ------
+    InputFileError
+        When the FASTA is missing or unreadable.
+    """
+    import pysam
+
+    from .chroms import match_chrom
+
+    fasta = Path(fasta)
+    if not fasta.exists():
+        raise InputFileError(fasta, "no such FASTA file")
+    counts = dict.fromkeys(DE_NOVO_COUNTS, 0)
+    counts["rows"] = len(table)
+    ref = table["Ref"].astype(str).str.upper().str.strip()
+    alt = table["Alt"].astype(str).str.upper().str.strip()
+    snv = (
+        (table["Type"].astype(str).str.upper() == "SNV")
+        & (ref.str.len() == 1)
+        & (alt.str.len() == 1)
+    )
+    counts["not_snv"] = int((~snv).sum())
+    acgt = ref.isin(list("ACGT")) & alt.isin(list("ACGT")) & (ref != alt)
+    counts["non_acgt"] = int((snv & ~acgt).sum())
+    keep = (snv & acgt).to_numpy().copy()
+    try:
+        genome = pysam.FastaFile(str(fasta))
+    except (OSError, ValueError) as err:
+        raise InputFileError(fasta, f"is not a readable FASTA ({err})") from None
+    with genome:
+        names = {c: match_chrom(str(c), set(genome.references)) for c in table["Chr"].unique()}
+        chrom = table["Chr"].map(names)
+        on_contig = chrom.notna().to_numpy()
+        counts["other_contig"] = int((keep & ~on_contig).sum())
+        keep &= on_contig
+        pos = table["Pos"].to_numpy(dtype=np.int64)
+        bases = np.array(
+            [
+                genome.fetch(c, p - 1, p).upper() if k and p >= 1 else ""
+                for c, p, k in zip(chrom, pos, keep, strict=True)
+            ]
+        )
+    matches = bases == ref.to_numpy(dtype=str)
+    counts["ref_mismatch"] = int((keep & ~matches).sum())
+    keep &= matches
+    counts["kept"] = int(keep.sum())
+    snvs = table[keep].assign(
+        chrom=chrom[keep].to_numpy(dtype=object),
+        pos=pos[keep],
+        ref=ref[keep].to_numpy(),
+        alt=alt[keep].to_numpy(),
+    )
+    return snvs.reset_index(drop=True), counts

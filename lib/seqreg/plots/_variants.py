@@ -86,3 +86,72 @@ def finemapped_locus(locus, scores, cell_types: list[str], title: str = ""):
     fig.colorbar(mappable, ax=bottom, label="SED", fraction=0.04)
     fig.tight_layout()
     return fig
+
+
+def de_novo_volcano(table, fdr: float = 0.1, title: str = ""):
+    """Effect against -log10 p per dataset, coloured by tissue, with the line of the largest
+    p-value passing BH at ``fdr`` (Kelley 2020, Fig 5a).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`seqreg.stats.mann_whitney_by_column`'s output (``effect``, ``p``, ``q``,
+        ``group`` = tissue).
+    """
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    groups = list(dict.fromkeys(table["group"]))
+    colours = plt.get_cmap("tab10")
+    for k, group in enumerate(groups):
+        rows = table[table["group"] == group]
+        ax.scatter(rows["effect"], -np.log10(rows["p"]), s=28, color=colours(k % 10), label=group,
+                   edgecolor="k", linewidth=0.3)  # fmt: skip
+    passing = table[table["q"] < fdr]
+    if len(passing):
+        line = -np.log10(passing["p"].max())
+        ax.axhline(line, color="0.4", ls="--", lw=0.8)
+        ax.text(ax.get_xlim()[0], line, f" BH FDR {fdr:g}", va="bottom", fontsize=7, color="0.3")
+    ax.axvline(0, color="k", lw=0.5)
+    ax.set_xlabel("effect: mean asinh(SAD) of cases - of controls")
+    ax.set_ylabel("-log10 p (Mann-Whitney U)")
+    ax.set_title(title or "de novo variants: probands against siblings", fontsize=10)
+    ax.legend(
+        fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="tissue"
+    )
+    ax.spines[["right", "top"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def family_risk(risk, summary: dict, label: str = ""):
+    """Each family's proband risk score against its sibling's (sums of negative predicted
+    effects, asinh axes), the diagonal, and the share of families below it (Kelley 2020,
+    Fig 5c).
+
+    Parameters
+    ----------
+    risk : pandas.DataFrame
+        :func:`seqreg.variants.family_risk_scores`' output.
+    summary
+        :func:`seqreg.variants.risk_score_test`'s output.
+    """
+    plt = _plt()
+    fig, (ax, hist) = plt.subplots(1, 2, figsize=(9.5, 4.0))
+    x, y = np.arcsinh(risk["sibling"]), np.arcsinh(risk["proband"])
+    ax.scatter(x, y, s=6, alpha=0.4, color="#4c72b0", lw=0)
+    low = min(x.min(), y.min())
+    ax.plot([low, 0], [low, 0], color="k", lw=0.6)
+    ax.set_xlabel("sibling risk score (asinh)")
+    ax.set_ylabel("proband risk score (asinh)")
+    ax.set_title(f"{label}: proband more damaging in {summary['proband_more_damaging']:,} of "
+                 f"{summary['families']:,} families\n({summary['share']:.0%}, binomial p = {summary['p']:.1e})",
+                 fontsize=9)  # fmt: skip
+    difference = np.arcsinh(risk["proband"] - risk["sibling"])
+    hist.hist(difference, bins=60, color="#c44e52")
+    hist.axvline(0, color="k", lw=0.6)
+    hist.set_xlabel("asinh(proband - sibling risk score)")
+    hist.set_ylabel("families")
+    for a in (ax, hist):
+        a.spines[["right", "top"]].set_visible(False)
+    fig.tight_layout()
+    return fig

@@ -1,6 +1,6 @@
 """Variant analyses: SAD/SED scores, LD, LD scores and pruning, and the GTEx eQTL
 regression (Basenji 2018, Figs 5-6, notebook 06); GWAS SNP features and classification
-(Supp. Fig. S9, notebook 07).
+(Supp. Fig. S9, notebook 07); de novo family risk scores (Kelley 2020 Fig 5c, notebook 10).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -9,7 +9,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["score", "scorefile", "ld", "eqtl", "gwas"],
+    submodules=["score", "scorefile", "ld", "eqtl", "gwas", "denovo"],
     submod_attrs={
         "score": [
             "variant_windows",
@@ -48,5 +48,6 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "paired_fold_tests",
             "top_decile_share",
         ],
+        "denovo": ["family_risk_scores", "risk_score_test"],
     },
 )
