@@ -224,6 +224,7 @@ EXPECTATIONS = {
         lambda m: all(0 <= r["p"] <= 1 and r["q"] >= r["p"] for r in m["mwu"]),
         lambda m: m["risk_score"]["families"] + m["risk_score"]["ties"] == m["families"],
         lambda m: 0 < m["pc1"]["variance_explained"] <= 1 and m["group_test"]["n_group"] == 4,
+        lambda m: m["group_tissue"] == "brain",
         lambda m: m["recovery"]["planted"] > 0,
     ],
     "15_qtl_connectivity": [

@@ -247,7 +247,12 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     for stem in ("04_benchmark_basset_deepsea", "07_gwas_classification"):
         assert "track:DNase|track:ATAC" in declared[stem]
     assert "gwas_snps" in declared["07_gwas_classification"]
-    assert set(declared["10_autism_de_novo"]) == {"genome_fasta", "de_novo_variants", "track:CAGE"}
+    assert set(declared["10_autism_de_novo"]) == {
+        "store",
+        "genome_fasta",
+        "de_novo_variants",
+        "track:CAGE",
+    }
     # saliency and ISM: the store's windows, annotation BEDs, TSSs for the locus, CAGE heads
     assert set(declared["05_saliency_ism"]) == {
         "store",
