@@ -128,7 +128,10 @@ def test_concat_of_a_vector_input_keeps_the_receptive_field():
 
 
 def test_every_registered_block_is_covered_by_a_measurement():
-    covered = {v["name"] for v in (*POOL_FREE.values(), *POOLING.values())} | {"concat"}
+    # unet: measured by the gradient's reach (test_leopard_unet_receptive_field_is_what_its_
+    # gradient_reaches); substitutions are too fine a probe there, as a base's effect far
+    # out is below the float noise of batched passes (6e-8)
+    covered = {v["name"] for v in (*POOL_FREE.values(), *POOLING.values())} | {"concat", "unet"}
     assert covered == set(models.BLOCKS)
 
 
@@ -527,3 +530,71 @@ def test_conv_block_padding_batch_norm_and_dropout_order():
     _, after = conv_model(kernel_size=3, pool_size=2, dropout=0.1, dropout_after_pool=True)
     assert layer_types(before)[-3:-1] == ["Dropout", "MaxPooling1D"]
     assert layer_types(after)[-3:-1] == ["MaxPooling1D", "Dropout"]
+
+
+# -- Leopard U-Net -------------------------------------------------------------------------
+
+
+def test_leopard_unet_widths_and_parameters_match_the_published_network():
+    from seqreg.models.blocks import unet_widths
+
+    down, up = unet_widths(15, 5, 1.5)
+    assert down == [15, 22, 33, 49, 73, 109] and up == [72, 48, 32, 21, 14]
+    spec = models.leopard_unet_spec("paper", n_outputs=1, accessibility_channels=2)
+    assert spec["seq_length"] == 10240
+    model = models.build_model(spec)
+
+    # by hand: each convolution k * c_in * c_out + c_out, batch norm 4 * c_out, transposed
+    # convolution 2 * c_in * c_out + c_out; 6 input channels (A, C, G, T, DNase, its partner)
+    def conv(k, c_in, c_out):
+        return k * c_in * c_out + c_out + 4 * c_out
+
+    total, c_in = 0, 6
+    for n in down:
+        total += conv(7, c_in, n) + conv(7, n, n)
+        c_in = n
+    for n, skip in zip(up, reversed(down[:-1]), strict=True):
+        total += 2 * c_in * n + n  # transposed convolution
+        total += conv(7, n + skip, n) + conv(7, n, n)
+        c_in = n
+    total += 14 * 1 + 1  # the per-base sigmoid head
+    assert model.count_params() == total
+    assert model.output_shape == (None, 10240, 1)
+
+
+def test_leopard_unet_receptive_field_is_what_its_gradient_reaches():
+    """The geometry rule's span around an output base equals the bases with a nonzero
+    gradient of that output in a random smoke U-Net."""
+    from seqreg import interpret
+
+    keras.utils.set_random_seed(0)
+    spec = models.leopard_unet_spec("smoke", n_outputs=2)
+    model = models.build_model(spec)
+    extent = models.trunk_extent(spec)
+    length = spec["seq_length"]
+    rng = np.random.default_rng(0)
+    onehot = np.eye(4, dtype="float32")[rng.integers(0, 4, (1, length))]
+    for centre in (length // 2, length // 2 + 3):
+        grad = interpret.gradient(
+            lambda x, c=centre: keras.ops.sum(model(x, training=False)[0, c, 0]), onehot
+        )
+        reached = np.flatnonzero(np.abs(grad[0]).sum(axis=1) > 0)
+        assert reached.min() >= centre - extent.left and reached.max() <= centre + extent.right
+        # the rule is tight: the gradient reaches within one pooling step of both bounds
+        step = 2 ** spec["trunk"][-1]["levels"]
+        assert reached.min() - (centre - extent.left) < step
+        assert (centre + extent.right) - reached.max() < step
+    assert models.receptive_field(spec) == extent.left + extent.right + 1
+
+
+def test_leopard_unet_takes_accessibility_channels_and_checks_the_length():
+    spec = models.leopard_unet_spec("smoke", n_outputs=6, accessibility_channels=2)
+    model = models.build_model(spec)
+    x = {
+        "sequence": np.zeros((2, 1024, 4), "float32"),
+        "accessibility": np.zeros((2, 1024, 2), "float32"),
+    }
+    assert model.predict_on_batch(x).shape == (2, 1024, 6)
+    bad = {**spec, "seq_length": 1020}
+    with pytest.raises(ValueError, match="not divisible by 2\\*\\*3"):
+        models.build_model(bad)

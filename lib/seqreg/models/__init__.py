@@ -36,6 +36,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "basenji2_spec",
             "basset_spec",
             "deepsea_spec",
+            "leopard_unet_spec",
         ],
     },
 )

@@ -13,7 +13,7 @@ is computed from the one place that also builds it.
 Registered: ``conv_block`` (Basenji 2018 and 2019, Basset, DeepSEA), ``conv_tower`` and ``final``,
 ``dilated_dense`` (Basenji 2018 densely connected dilations), ``dilated_residual``
 (Basenji2), ``cropping``, ``flatten``, ``dense`` and ``concat`` (joins named inputs such as
-TF expression or per-base channels into the trunk).
+TF expression or per-base channels into the trunk), ``unet`` (Leopard).
 """
 
 from __future__ import annotations
@@ -351,3 +351,70 @@ def concat(x, others: list, inputs: list[str]):
             raise ValueError(f"block 'concat': input {name!r} is per-base but the trunk is flat")
         parts.append(tensor)
     return layers.Concatenate(axis=-1)(parts)
+
+
+# -- Leopard U-Net -----------------------------------------------------------------------------
+def unet_widths(filters_init: int, levels: int, mult: float) -> tuple[list[int], list[int]]:
+    """Filters of the U-Net's down levels (the first level's, then ``int(previous * mult)``
+    per pooling) and up levels (``int(previous / mult)`` from the bottleneck): Leopard's
+    15, 22, 33, 49, 73, 109 and 72, 48, 32, 21, 14."""
+    down = [int(filters_init)]
+    for _ in range(levels):
+        down.append(int(down[-1] * mult))
+    up, n = [], down[-1]
+    for _ in range(levels):
+        n = int(n / mult)
+        up.append(n)
+    return down, up
+
+
+def _unet_extent(extent: Extent, *, levels, kernel_size, **_) -> Extent:
+    """The deepest path of the U (the skips see less): two convolutions per level on the
+    way down, pooling by 2 between levels, and on the way up a stride-2 transposed
+    convolution (an output base reads bottleneck position ``p // 2``, up to half a step to
+    its left) followed by two convolutions."""
+    for level in range(levels + 1):
+        if level:
+            extent = extent.pool(2)
+        extent = extent.conv(kernel_size).conv(kernel_size)
+    for _ in range(levels):
+        half = extent.jump // 2
+        extent = replace(extent, jump=half, left=extent.left + half)
+        extent = extent.conv(kernel_size).conv(kernel_size)
+    return extent
+
+
+@register_block("unet", geometry=_unet_extent)
+def unet(x, filters_init: int = 15, levels: int = 5, kernel_size: int = 7, mult: float = 1.5,
+         activation: str = "relu", bn_momentum: float = 0.99):  # fmt: skip
+    """A 1-D U-Net (Leopard, Li & Guan 2021; ``code_1bp/unet.py``): per level two
+    convolutions of width ``kernel_size`` (activation, then batch norm) and max pooling by
+    2 on the way down; on the way up a stride-2 transposed convolution, concatenation with
+    the skip of the same level and two convolutions. ``(batch, length, channels)`` in,
+    ``(batch, length, up_widths[-1])`` out; ``length`` must be divisible by ``2**levels``.
+
+    Raises
+    ------
+    ValueError
+        When the input length is not divisible by ``2**levels``.
+    """
+    length = x.shape[1]
+    if length is not None and length % (2**levels):
+        raise ValueError(f"unet: input length {length} is not divisible by 2**{levels}")
+    down, up = unet_widths(filters_init, levels, mult)
+
+    def convs(x, n):
+        for _ in range(2):
+            x = layers.Conv1D(n, kernel_size, padding="same", activation=activation or None)(x)
+            x = layers.BatchNormalization(momentum=bn_momentum)(x)
+        return x
+
+    skips = []
+    x = convs(x, down[0])
+    for n in down[1:]:
+        skips.append(x)
+        x = convs(layers.MaxPooling1D(2)(x), n)
+    for n, skip in zip(up, reversed(skips), strict=True):
+        x = layers.Conv1DTranspose(n, 2, strides=2)(x)
+        x = convs(layers.Concatenate()([x, skip]), n)
+    return x

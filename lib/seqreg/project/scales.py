@@ -238,6 +238,13 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "leopard": {
+        # Leopard's U-Net (microglia report 4.2): 10,240-bp inputs, 15 first-level filters
+        # x1.5 per level, 5 levels at paper, as GuanLab/Leopard; demo and smoke shrink
+        "smoke": {"seq_length": 1024, "filters_init": 8, "levels": 3},
+        "demo": {"seq_length": 4096, "filters_init": 15, "levels": 5},
+        "paper": {"seq_length": 10240, "filters_init": 15, "levels": 5},
+    },
     "saliency_ism": {
         # Basenji 2018 Fig 4: shuffled copies of each annotation element for the saliency
         # background; elements of planted truth scored by ISM in the recovery check (each

@@ -4,6 +4,7 @@
 per genome (used by notebooks 02, 03 and 06). :data:`PEAK_ARCHITECTURES`: binary peak
 classifiers, ``spec(scale, n_targets, seq_length=1024) -> dict`` with one sigmoid head
 ``peaks`` (the baselines of Basenji 2018 Supp. Fig. S1, notebooks 04 and 07).
+:func:`leopard_unet_spec`: Leopard's per-base U-Net (the microglia report's models A-D).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from .basenji import basenji2_spec, basenji2018_spec
 from .basset import basset_spec
 from .deepsea import deepsea_spec
+from .leopard import leopard_unet_spec
 
 ARCHITECTURES = {"basenji2": basenji2_spec, "basenji2018": basenji2018_spec}
 PEAK_ARCHITECTURES = {"basset": basset_spec, "deepsea": deepsea_spec}
@@ -22,4 +24,5 @@ __all__ = [
     "basenji2018_spec",
     "basset_spec",
     "deepsea_spec",
+    "leopard_unet_spec",
 ]
