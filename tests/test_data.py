@@ -261,3 +261,29 @@ def test_cli_reports_errors_in_one_line(tmp_path, capsys):
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and "t.bw" in err[-1]
+
+
+def test_quantile_normalisation_to_a_reference_by_hand():
+    from seqreg.data import quantile_normalize_to_reference
+
+    sample = np.array([0.0, 0.0, 1.0, 2.0, 4.0])
+    reference = np.array([10.0, 20.0, 30.0, 50.0, 90.0])
+    # ties 0, 0 -> mean(10, 20) = 15; 1 -> 30; 2 -> 50; 4 -> 90; 3 interpolates 50..90
+    got = quantile_normalize_to_reference(
+        np.array([0.0, 1.0, 2.0, 3.0, 4.0, np.nan, -1.0]), sample, reference
+    )
+    np.testing.assert_allclose(got[:5], [15, 30, 50, 70, 90])
+    assert np.isnan(got[5]) and got[6] == 15  # below the sample: the smallest target
+    # above the sample: the line through the top pairs, (1, 30), (2, 50), (4, 90) -> 20x + 10
+    line = quantile_normalize_to_reference(np.array([6.0]), sample, reference, top=3)
+    np.testing.assert_allclose(line, [130.0])
+    # a track's own sample lands exactly on the reference's distribution
+    rng = np.random.default_rng(0)
+    track, ref = rng.gamma(0.5, 2.0, 1000), rng.lognormal(0, 1, 1000)
+    mapped = quantile_normalize_to_reference(track, track, ref)
+    np.testing.assert_allclose(np.sort(mapped), np.sort(ref))
+    # a reference sample of another size is read at the sample's quantiles
+    smaller = quantile_normalize_to_reference(track, track, np.sort(ref)[::2])
+    assert np.all(np.diff(smaller[np.argsort(track)]) >= 0)
+    with pytest.raises(ValueError, match="finite values"):
+        quantile_normalize_to_reference(track, np.array([np.nan]), ref)

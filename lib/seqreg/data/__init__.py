@@ -39,7 +39,14 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "overlapping_pairs_across_splits",
             "plan_windows",
         ],
-        "targets": ["FLOAT16_MAX", "fill_nan", "pool", "soft_clip", "transform_targets"],
+        "targets": [
+            "FLOAT16_MAX",
+            "fill_nan",
+            "pool",
+            "soft_clip",
+            "transform_targets",
+            "quantile_normalize_to_reference",
+        ],
         "store": [
             "build_store",
             "build_label_store",

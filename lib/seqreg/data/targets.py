@@ -104,3 +104,62 @@ def transform_targets(
     if clip_at is not None:
         targets = np.minimum(targets, clip_at)
     return np.minimum(targets, FLOAT16_MAX).astype(np.float32)
+
+
+# -- accessibility inputs (Leopard) ------------------------------------------------------------------
+def quantile_normalize_to_reference(values: np.ndarray, sample: np.ndarray, reference: np.ndarray,
+                                    top: int = 10) -> np.ndarray:  # fmt: skip
+    """Map a track's values onto a reference track's distribution, as Leopard normalises
+    DNase before the U-Net sees it (GuanLab/Leopard ``quantile_normalize_bigwig.py``; the
+    microglia report, section 4.2).
+
+    ``sample`` (values drawn from the track, e.g. 1 in 1,000 positions) is sorted; each
+    group of tied sample values is sent to the mean of the reference's sorted values at the
+    same ranks; values between sample values are interpolated linearly; values above the
+    largest sample value follow a straight line fitted to the top ``top`` (sample value,
+    target) pairs; values below the smallest get the smallest target.
+
+    Parameters
+    ----------
+    values
+        Values to normalise, any shape (NaN stays NaN).
+    sample, reference
+        1-D samples of the track and of the reference track; when their sizes differ the
+        reference's quantiles are read at the sample's plotting positions.
+    top
+        Pairs the extrapolation line is fitted to.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, the shape of ``values``.
+
+    Raises
+    ------
+    ValueError
+        When a sample holds no finite value.
+    """
+    sample = np.sort(np.asarray(sample, dtype=np.float64)[np.isfinite(sample)])
+    reference = np.sort(np.asarray(reference, dtype=np.float64)[np.isfinite(reference)])
+    if not len(sample) or not len(reference):
+        raise ValueError("quantile normalisation needs finite values in both samples")
+    n = len(sample)
+    if len(reference) != n:
+        reference = np.interp(
+            (np.arange(n) + 0.5) / n, (np.arange(len(reference)) + 0.5) / len(reference), reference
+        )
+    levels, first, counts = np.unique(sample, return_index=True, return_counts=True)
+    sums = np.add.reduceat(reference, first)
+    targets = sums / counts
+    values = np.asarray(values, dtype=np.float64)
+    out = np.interp(values, levels, targets)
+    above = values > levels[-1]
+    if above.any():
+        k = min(top, len(levels))
+        if k >= 2:
+            slope, intercept = np.polyfit(levels[-k:], targets[-k:], 1)
+            out[above] = slope * values[above] + intercept
+        else:
+            out[above] = targets[-1]
+    out[np.isnan(values)] = np.nan
+    return out
