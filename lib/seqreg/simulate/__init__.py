@@ -29,6 +29,7 @@ walks through it with a figure of one locus.
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -74,7 +75,8 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     """Write the synthetic dataset ``manifest`` describes into ``out_dir`` (its root).
 
     Deterministic: the same manifest, seed and scale give byte-identical files (one random
-    generator, drawn from in a fixed order: genome, grammar, annotation, tracks, variants).
+    generator, drawn from in a fixed order: genome, grammar, annotation, variants; each
+    track from its own, :func:`track_generator`).
     """
     out_dir = Path(out_dir)
 
@@ -85,9 +87,7 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
     rng = np.random.default_rng([manifest.seed, SCALES.index(manifest.scale)])
     planted = _plant(manifest, layout, rng)
     sizes, artifacts, annotated = _write_genome_files(manifest, target, planted, rng)
-    tracks_truth = _write_tracks(
-        manifest, out_dir, planted, sizes, artifacts, annotated, rng, progress
-    )
+    tracks_truth = _write_tracks(manifest, out_dir, planted, sizes, artifacts, annotated, progress)
     _write_variant_data(manifest, target, planted.chromosomes, planted.genes, planted.elements,
                         planted.sites, planted.activity, planted.tf_act, planted.basal,
                         planted.motifs, planted.params, sizes, rng)  # fmt: skip
@@ -151,9 +151,10 @@ def _write_genome_files(manifest: Manifest, target, planted: _Planted, rng):
 
 
 def _write_tracks(manifest: Manifest, out_dir: Path, planted: _Planted, sizes, artifacts,
-                  annotated: str, rng, progress: bool) -> dict:  # fmt: skip
+                  annotated: str, progress: bool) -> dict:  # fmt: skip
     """One bigWig per manifest track; returns the truth they need (expected signal, read
-    source, NaN and zero fractions, per-track parameters)."""
+    source, NaN and zero fractions, per-track parameters). Each track draws from its own
+    generator (:func:`track_generator`), so adding a track leaves the others as they were."""
     from ..project.progress import progress_bar as tqdm
 
     contexts = _contexts(
@@ -163,6 +164,7 @@ def _write_tracks(manifest: Manifest, out_dir: Path, planted: _Planted, sizes, a
                    "nan": {}, "zero": {}, "params": {}}  # fmt: skip
     replicate_index: dict[str, int] = {}
     for k, track in enumerate(tqdm(manifest.tracks, desc="synthetic tracks", disable=not progress)):
+        rng = track_generator(manifest, track.id)
         model, _ = signal.assay_model(track.assay)
         replicate = replicate_index.get(track.replicate_group, 0)
         replicate_index[track.replicate_group] = replicate + 1
@@ -208,6 +210,15 @@ def _write_tracks(manifest: Manifest, out_dir: Path, planted: _Planted, sizes, a
         truth["params"][track.id] = {"replicate": replicate, "depth": depth, "gc_curve": gc_curve,
                                      "missing_stretches": missing_stretches}  # fmt: skip
     return truth
+
+
+def track_generator(manifest: Manifest, track_id: str) -> np.random.Generator:
+    """The random generator of one synthetic track: seeded by the manifest's seed, the scale
+    and the track's id, so a track's noise, depth and GC bias do not depend on which other
+    tracks the manifest lists."""
+    return np.random.default_rng(
+        [manifest.seed, SCALES.index(manifest.scale), zlib.crc32(track_id.encode())]
+    )
 
 
 def _write_truth(manifest: Manifest, target, planted: _Planted, sizes, annotated: str,
