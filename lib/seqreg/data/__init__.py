@@ -1,6 +1,7 @@
 """Training data: windows and splits, target transforms, the HDF5 store, the Keras
 loader, BAM to coverage (Basenji 2018 and 2019 preprocessing), and stores converted from
-Basenji/Baskerville data directories. Used by notebooks 01-03 and 06.
+Basenji/Baskerville data directories. Used by notebooks 01-04, 06 and 13 (histone-mark
+panels and random windows for Leopard's U-Nets).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -18,6 +19,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "coverage",
         "basenji_import",
         "peaks",
+        "marks",
     ],
     submod_attrs={
         "inputs": [
@@ -71,5 +73,20 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "fitting_scales",
         ],
         "peaks": ["subsequence_table", "poisson_pvalues", "call_peaks", "peak_labels"],
+        "marks": [
+            "MARKS",
+            "ACCESSIBILITY_ASSAYS",
+            "MarkPanel",
+            "mark_panel",
+            "hold_out_chromosomes",
+            "read_chromosome_codes",
+            "accessibility_channels",
+            "n_accessibility_channels",
+            "MarkModel",
+            "TABLE3_MODELS",
+            "window_arrays",
+            "MarkWindows",
+            "predict_marks",
+        ],
     },
 )

@@ -25,7 +25,8 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
     Parameters
     ----------
     labels
-        ``(sequences, tracks)`` 0/1.
+        ``(sequences, tracks)`` 0/1; NaN marks a missing label, left out of that track's
+        metrics (the masked labels of Leopard-style models, notebook 13).
     scores
         Method name to ``(sequences, tracks)`` scores (probabilities or predicted
         coverage; only their order matters).
@@ -35,8 +36,9 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
     Returns
     -------
     pandas.DataFrame
-        One row per track and method: ``track``, ``method``, ``positives`` (fraction),
-        ``auprc``, ``auroc`` (NaN for a track without both classes).
+        One row per track and method: ``track``, ``method``, ``positives`` (fraction of
+        the labelled), ``labelled`` (count), ``auprc``, ``auroc`` (NaN for a track without
+        both classes).
 
     Raises
     ------
@@ -45,7 +47,9 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    labels = _binary_labels(labels)
+    labels = np.asarray(labels)
+    observed = ~np.isnan(labels) if labels.dtype.kind == "f" else np.ones(labels.shape, bool)
+    _binary_labels(labels[observed])
     if labels.ndim != 2 or labels.shape[1] != len(track_ids):
         raise ValueError(f"labels have shape {labels.shape} for {len(track_ids)} tracks")
     rows = []
@@ -56,12 +60,14 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
                 f"scores of {method!r} have shape {score.shape}, labels {labels.shape}"
             )
         for k, track in enumerate(track_ids):
-            y = labels[:, k]
+            keep = observed[:, k]
+            y, x = labels[keep, k].astype(np.int8), score[keep, k]
             both = 0 < y.sum() < len(y)
             rows.append({
-                "track": track, "method": method, "positives": float(y.mean()),
-                "auprc": average_precision_score(y, score[:, k]) if both else np.nan,
-                "auroc": roc_auc_score(y, score[:, k]) if both else np.nan,
+                "track": track, "method": method,
+                "positives": float(y.mean()) if len(y) else np.nan, "labelled": len(y),
+                "auprc": average_precision_score(y, x) if both else np.nan,
+                "auroc": roc_auc_score(y, x) if both else np.nan,
             })  # fmt: skip
     return pd.DataFrame(rows)
 

@@ -240,10 +240,22 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "leopard": {
         # Leopard's U-Net (microglia report 4.2): 10,240-bp inputs, 15 first-level filters
-        # x1.5 per level, 5 levels at paper, as GuanLab/Leopard; demo and smoke shrink
-        "smoke": {"seq_length": 1024, "filters_init": 8, "levels": 3},
-        "demo": {"seq_length": 4096, "filters_init": 15, "levels": 5},
-        "paper": {"seq_length": 10240, "filters_init": 15, "levels": 5},
+        # x1.5 per level, 5 levels at paper, as GuanLab/Leopard; demo and smoke shrink.
+        # Training as Leopard's train.py at paper (Adam 1e-3, decay 1e-5, 5 epochs of 1,000
+        # steps of 100 random windows); demo trains each of the four
+        # models on 5 x 80 batches of 16 random 4,096-bp windows (about 1.5 min on 2 CPU
+        # cores). resolution: bin size (bp) of labels and accessibility (32: the synthetic
+        # bigWigs' bins). test/valid: held-out chromosomes (paper: Leopard's chr1, chr8,
+        # chr21); empty: the smallest chromosome for test, the next for validation
+        "smoke": {"seq_length": 1024, "filters_init": 8, "levels": 3, "resolution": 32,
+                  "epochs": 2, "batch_size": 8, "steps": 6, "valid_steps": 2,
+                  "test_chroms": [], "valid_chroms": []},
+        "demo": {"seq_length": 4096, "filters_init": 15, "levels": 5, "resolution": 32,
+                 "epochs": 5, "batch_size": 16, "steps": 80, "valid_steps": 12,
+                 "test_chroms": [], "valid_chroms": []},
+        "paper": {"seq_length": 10240, "filters_init": 15, "levels": 5, "resolution": 10,
+                  "epochs": 5, "batch_size": 100, "steps": 1000, "valid_steps": 100,
+                  "test_chroms": ["chr1", "chr8", "chr21"], "valid_chroms": []},
     },
     "saliency_ism": {
         # Basenji 2018 Fig 4: shuffled copies of each annotation element for the saliency

@@ -21,19 +21,22 @@ from .losses import make_loss
 # -- optimisation ----------------------------------------------------------------------------
 @keras.saving.register_keras_serializable("seqreg")
 class WarmupConstant(keras.optimizers.schedules.LearningRateSchedule):
-    """Learning rate rising linearly from 0 over ``warmup_steps``, then constant."""
+    """Learning rate rising linearly from 0 over ``warmup_steps``, then constant, divided by
+    ``1 + decay * step`` (Keras 2's ``decay``, which Leopard trains with at 1e-5; 0: none)."""
 
-    def __init__(self, learning_rate: float, warmup_steps: int):
+    def __init__(self, learning_rate: float, warmup_steps: int, decay: float = 0.0):
         self.learning_rate = float(learning_rate)
         self.warmup_steps = int(warmup_steps)
+        self.decay = float(decay)
 
     def __call__(self, step):
         step = ops.cast(step, "float32") + 1.0
         fraction = ops.minimum(step / float(max(self.warmup_steps, 1)), 1.0)
-        return self.learning_rate * fraction
+        return self.learning_rate * fraction / (1.0 + self.decay * (step - 1.0))
 
     def get_config(self):
-        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps}
+        return {"learning_rate": self.learning_rate, "warmup_steps": self.warmup_steps,
+                "decay": self.decay}  # fmt: skip
 
 
 class WarmupCosine(keras.optimizers.schedules.LearningRateSchedule):
@@ -86,6 +89,7 @@ class TrainConfig:
     warmup_steps: int = 200
     schedule: Literal["constant", "cosine"] = "constant"
     final_lr_fraction: float = 0.0  # cosine only
+    decay: float = 0.0  # constant only: the rate is divided by 1 + decay x step (Keras 2)
     clipnorm: float | None = 2.0
     loss: str = "poisson"  # a name in seqreg.train.LOSSES
     total_weight: float = 0.2  # poisson_multinomial only
@@ -116,7 +120,7 @@ def make_optimizer(
         ``constant`` or ``cosine``, or a ``cosine`` schedule without ``total_steps``.
     """
     if config.schedule == "constant":
-        rate = WarmupConstant(config.learning_rate, config.warmup_steps)
+        rate = WarmupConstant(config.learning_rate, config.warmup_steps, config.decay)
     elif config.schedule == "cosine":
         if not total_steps:
             raise ValueError("a cosine schedule needs the run's total_steps")
@@ -240,10 +244,44 @@ def fit(spec: dict, store: str | Path, run_dir: str | Path, config: TrainConfig 
             f"{store}: the store has {n_tracks} tracks but the model's head has "
             f"{model.output_shape[-1]}"
         )
-    claim_run_dir(run_dir, run_settings(spec, config, store), on_change)
+    return fit_batches(model, train, valid, run_dir, run_settings(spec, config, store), config,
+                       progress=progress, on_change=on_change)  # fmt: skip
+
+
+def fit_batches(model: keras.Model, train, valid, run_dir: str | Path, settings: dict,
+                config: TrainConfig, progress: bool = True,
+                on_change: Literal["error", "restart"] = "error") -> tuple[keras.Model, dict]:  # fmt: skip
+    """Train a compiled model on batches, with :func:`fit`'s checkpoints, resume, early
+    stopping and best weights.
+
+    Parameters
+    ----------
+    model
+        From :func:`build_compiled`.
+    train, valid
+        ``keras.utils.PyDataset`` batches; ``train`` may have ``set_epoch(epoch)`` (called
+        on resume so a resumed run sees the batches it would have seen).
+    settings
+        JSON-ready description of the run (spec, config, data); a run directory holding
+        another is refused or restarted as ``on_change`` says (:func:`claim_run_dir`).
+
+    Returns
+    -------
+    (keras.Model, dict)
+        The model with the best weights and the final state, as :func:`fit`.
+
+    Raises
+    ------
+    ValueError
+        When ``run_dir`` holds another run and ``on_change`` is ``error``.
+    """
+    run_dir = Path(run_dir)
+    claim_run_dir(run_dir, settings, on_change)
     state = load_checkpoint(model, run_dir) or new_state()
+    steps = config.steps_per_epoch or len(train)
     if config.epochs > state["epoch"] and not state["stopped_early"]:
-        train.set_epoch(state["epoch"])  # a resumed run sees the batches it would have seen
+        if hasattr(train, "set_epoch"):
+            train.set_epoch(state["epoch"])  # a resumed run sees the batches it would have seen
         callbacks: list[keras.callbacks.Callback] = [Checkpointing(run_dir, config.patience, state)]
         if progress:
             callbacks.append(EpochProgress(config.epochs * steps, state["epoch"] * steps))
