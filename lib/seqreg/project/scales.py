@@ -257,6 +257,21 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                   "epochs": 5, "batch_size": 100, "steps": 1000, "valid_steps": 100,
                   "test_chroms": ["chr1", "chr8", "chr21"], "valid_chroms": []},
     },
+    "attention": {
+        # an Enformer-like attention model (microglia report 4.3 compares its receptive field
+        # with convolutional ones; DeepMind enformer.py): channels C, heads H (C / H divisible
+        # by 6: three basis functions and their signed copies), transformer layers, key size,
+        # and the tower's filters rounded to multiples of divisible_by (Enformer: C = 1536,
+        # 8 heads, 11 layers, key 64, divisible by 128; 128 leaves a small C without
+        # filters). Its input length, 128-bp bins and crop follow "preprocess", as Basenji's,
+        # so it trains on notebook 02's store
+        "smoke": {"channels": 48, "heads": 2, "layers": 1, "key_size": 16, "divisible_by": 8,
+                  "dropout": 0.1},
+        "demo": {"channels": 96, "heads": 4, "layers": 2, "key_size": 32, "divisible_by": 16,
+                 "dropout": 0.2},
+        "paper": {"channels": 1536, "heads": 8, "layers": 11, "key_size": 64,
+                  "divisible_by": 128, "dropout": 0.4},
+    },
     "saliency_ism": {
         # Basenji 2018 Fig 4: shuffled copies of each annotation element for the saliency
         # background; elements of planted truth scored by ISM in the recovery check (each
