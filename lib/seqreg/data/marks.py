@@ -194,7 +194,9 @@ def mark_panel(
         entries = [manifest.entry(i) for i in ids]
         out = {}
         for chrom, length in sizes.items():
-            stack = np.stack([_binned_means(e.local_path, chrom, length, resolution) for e in entries])
+            stack = np.stack(
+                [_binned_means(e.local_path, chrom, length, resolution) for e in entries]
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # NaN in every replicate
                 out[chrom] = np.nanmean(stack, axis=0)
@@ -214,7 +216,9 @@ def mark_panel(
         thresholds[f"{cell_type}/{role}"] = threshold
         column = cell_types.index(cell_type) * len(marks) + marks.index(role)
         for chrom, v in values.items():
-            labels[chrom][:, column] = np.where(np.isnan(v), np.nan, (v > threshold).astype(np.float32))
+            labels[chrom][:, column] = np.where(
+                np.isnan(v), np.nan, (v > threshold).astype(np.float32)
+            )
 
     rng = np.random.default_rng(seed)
 
@@ -278,7 +282,9 @@ def hold_out_chromosomes(sizes: dict[str, int], test: Sequence[str] = (),
     order = list(sizes)
     train_set = [c for c in order if c not in test_set and c not in valid_set]
     if not train_set:
-        raise ValueError(f"no chromosome left for training after test {test_set} and valid {valid_set}")
+        raise ValueError(
+            f"no chromosome left for training after test {test_set} and valid {valid_set}"
+        )
     return {"train": train_set, "valid": [c for c in order if c in valid_set],
             "test": [c for c in order if c in test_set]}  # fmt: skip
 
@@ -365,7 +371,11 @@ def window_arrays(panel: MarkPanel, codes: dict[str, np.ndarray], model: MarkMod
     bins = np.minimum(bins, len(panel.labels[chrom]) - 1)
     x = {"sequence": one_hot_codes(codes[chrom][start : start + seq_length])}
     labels = panel.labels[chrom][bins]
-    y = labels if model.outputs == "all" else labels[:, panel.columns_of(panel.cell_types[cell_type])]
+    y = (
+        labels
+        if model.outputs == "all"
+        else labels[:, panel.columns_of(panel.cell_types[cell_type])]
+    )
     if model.accessibility != "none":
         acc = panel.accessibility[chrom][bins]
         if model.accessibility == "conditioning":
@@ -402,7 +412,9 @@ class MarkWindows(keras.utils.PyDataset):
     def set_epoch(self, epoch: int) -> None:
         rng = np.random.default_rng([self.seed, 0 if self.fixed else epoch])
         n = self.steps * self.batch_size
-        lengths = np.array([self.panel.chrom_sizes[c] - self.seq_length for c in self.chroms], float)
+        lengths = np.array(
+            [self.panel.chrom_sizes[c] - self.seq_length for c in self.chroms], float
+        )
         chrom = rng.choice(len(self.chroms), size=n, p=lengths / lengths.sum())
         self._windows = pd.DataFrame({
             "chrom": [self.chroms[k] for k in chrom],
@@ -475,6 +487,8 @@ def predict_marks(network, panel: MarkPanel, codes: dict[str, np.ndarray], model
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             binned = np.nanmean(binned, axis=1)
-        columns = list(range(out.shape[1])) if ct is None else panel.columns_of(panel.cell_types[ct])
+        columns = (
+            list(range(out.shape[1])) if ct is None else panel.columns_of(panel.cell_types[ct])
+        )
         out[:, columns] = binned
     return out

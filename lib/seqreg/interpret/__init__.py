@@ -1,6 +1,7 @@
 """Interpretation: the shared-reference edit engine behind variant scores and in-silico
 mutagenesis (ISM), saliency maps and their test against regulatory annotations, and
-TOMTOM matches of contribution stretches to JASPAR. Used by notebooks 05 and 06.
+TOMTOM matches of contribution stretches to JASPAR, and receptive fields measured by
+perturbation and gradient. Used by notebooks 05, 06, 10 and 14.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -9,7 +10,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["annotations", "edits", "gradients", "ism", "tomtom"],
+    submodules=["annotations", "edits", "gradients", "ism", "receptive_field", "tomtom"],
     submod_attrs={
         "edits": ["Method", "LocalSplit", "split_local", "EditPredictor"],
         "gradients": ["SplitModel", "gradient", "representation_layer", "saliency", "split_at"],
@@ -28,6 +29,13 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "shuffle_within",
         ],
         "ism": ["ISMResult", "ism_edits", "saturation_mutagenesis"],
+        "receptive_field": [
+            "FieldProfile",
+            "gradient_field",
+            "measured_field",
+            "output_coords",
+            "perturbation_field",
+        ],
         "tomtom": [
             "contribution_ppm",
             "information_content",

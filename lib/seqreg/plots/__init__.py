@@ -41,7 +41,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         ],
         "_classification": ["peak_fractions", "method_scatter", "roc_curves", "variance_explained"],
         "_interpret": ["CLASS_COLOURS", "saliency_locus", "saliency_cdfs", "ism_panel"],
-        "_marks": ["mark_panel_locus", "model_curves", "classification_by_label"],
+        "_marks": ["mark_panel_locus", "model_curves", "classification_by_label", "field_profiles"],
         "_qtl": ["qtl_distance_histograms", "connectivity_histograms", "degree_distributions"],
     },
 )

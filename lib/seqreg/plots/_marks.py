@@ -55,7 +55,9 @@ def model_curves(histories: dict, title: str = "Training curves of models A-D (r
     fig, ax = plt.subplots(figsize=(6.5, 4))
     for k, (name, history) in enumerate(histories.items()):
         colour = f"C{k}"
-        ax.plot(history["epoch"], history["loss"], color=colour, marker="o", label=f"{name} training")
+        ax.plot(
+            history["epoch"], history["loss"], color=colour, marker="o", label=f"{name} training"
+        )
         ax.plot(history["epoch"], history["val_loss"], color=colour, ls="--", marker="x",
                 label=f"{name} validation")  # fmt: skip
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
@@ -89,5 +91,31 @@ def classification_by_label(table, title: str = "Held-out AUPRC and AUROC (repor
         ax.set_xticks(centres, labels, rotation=45, ha="right", fontsize=8)
     axes[0].legend(frameon=False, fontsize=8, ncol=2)
     fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def field_profiles(profiles: dict, computed: dict | None = None, title: str = "",
+                   xlabel: str | None = None):  # fmt: skip
+    """Measured receptive-field profiles on a log scale (report Figs 16-20): one line per
+    ``{label: FieldProfile}`` (coordinates relative to the perturbed base or the
+    differentiated output), with each model's computed field (``{label: (left, right)}``
+    in bases around that position) shaded."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    for k, (label, profile) in enumerate(profiles.items()):
+        x = profile.coords - profile.position
+        y = np.where(profile.effect > 0, profile.effect, np.nan)
+        top = np.nanmax(y) if np.isfinite(y).any() else 1.0
+        ax.plot(x, y / top, lw=0.9, color=f"C{k}", label=label)
+        if computed and label in computed:
+            left, right = computed[label]
+            ax.axvspan(-left, right, color=f"C{k}", alpha=0.08)
+    ax.set_yscale("log")
+    kind = next(iter(profiles.values())).kind if profiles else "gradient"
+    ax.set(xlabel=xlabel or ("input base relative to the output" if kind == "gradient"
+                             else "output position relative to the substituted base (bp)"),
+           ylabel="effect (share of the maximum, log)", title=title)  # fmt: skip
+    ax.legend(frameon=False, fontsize=7)
     fig.tight_layout()
     return fig
