@@ -47,7 +47,13 @@ def leopard_unet_spec(
         )
         trunk.append({"name": "concat", "inputs": ["accessibility"]})
     trunk.append(
-        {"name": "unet", "filters_init": s["filters_init"], "levels": s["levels"], "kernel_size": 7}
+        {
+            "name": "unet",
+            "filters_init": s["filters_init"],
+            "levels": s["levels"],
+            "kernel_size": 7,
+            "bn_momentum": s.get("bn_momentum", 0.99),
+        }
     )
     return {
         "name": f"leopard_unet_{scale}",
