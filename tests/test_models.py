@@ -131,7 +131,14 @@ def test_every_registered_block_is_covered_by_a_measurement():
     # unet: measured by the gradient's reach (test_leopard_unet_receptive_field_is_what_its_
     # gradient_reaches); substitutions are too fine a probe there, as a base's effect far
     # out is below the float noise of batched passes (6e-8)
-    covered = {v["name"] for v in (*POOL_FREE.values(), *POOLING.values())} | {"concat", "unet"}
+    covered = {v["name"] for v in (*POOL_FREE.values(), *POOLING.values())} | {
+        "concat",
+        "unet",
+        "attention_stem",
+        "attention_tower",
+        "transformer",
+        "attention_final",
+    }  # attention blocks: tests/test_attention.py
     assert covered == set(models.BLOCKS)
 
 

@@ -340,9 +340,11 @@ class MarkModel:
     accessibility: Literal["none", "conditioning", "all"]
 
     def n_outputs(self, panel: MarkPanel) -> int:
+        """Labels per base the model predicts for ``panel``."""
         return len(panel.label_names) if self.outputs == "all" else len(panel.marks)
 
     def n_channels(self, panel: MarkPanel, channels: Channels) -> int:
+        """Accessibility channels the model takes (0 for sequence only)."""
         if self.accessibility == "none":
             return 0
         n = len(panel.cell_types) if self.accessibility == "all" else 1
@@ -410,6 +412,7 @@ class MarkWindows(keras.utils.PyDataset):
         self.set_epoch(0)
 
     def set_epoch(self, epoch: int) -> None:
+        """Draw the windows of ``epoch`` (the same for every epoch when ``fixed``)."""
         rng = np.random.default_rng([self.seed, 0 if self.fixed else epoch])
         n = self.steps * self.batch_size
         lengths = np.array(

@@ -8,15 +8,19 @@ heads::
     model = build_model(spec)
     receptive_field(spec)  # bases, from the blocks' geometry rules
 
-Coverage models are in :data:`ARCHITECTURES`, the binary peak classifiers Basset and
-DeepSEA (``spec(scale, n_targets, seq_length)``) in :data:`PEAK_ARCHITECTURES`.
+Coverage models are in :data:`ARCHITECTURES`: Basenji (2018), Basenji2 and an
+Enformer-like attention model (:func:`attention_spec`, blocks and layers in
+:mod:`~seqreg.models.attention`; its bins see the whole input); the binary peak
+classifiers Basset and DeepSEA (``spec(scale, n_targets, seq_length)``) in
+:data:`PEAK_ARCHITECTURES`.
 
 Blocks use Keras layers and ``keras.ops`` only, so models run on the TensorFlow and JAX
 backends. Used by notebooks 02, 03, 04, 06 and 07.
 
 Submodules: :mod:`~seqreg.models.blocks` (registry), :mod:`~seqreg.models.inputs`,
 :mod:`~seqreg.models.heads`, :mod:`~seqreg.models.geometry` (receptive field, bins and
-crop: the only copy, with no Keras import), :mod:`~seqreg.models.specs` (one module per
+crop: the only copy, with no Keras import), :mod:`~seqreg.models.attention` (attention
+pooling and relative-position attention), :mod:`~seqreg.models.specs` (one module per
 architecture). Every name below loads its module on first use.
 """
 
@@ -24,7 +28,7 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["blocks", "build", "geometry", "heads", "inputs", "specs"],
+    submodules=["attention", "blocks", "build", "geometry", "heads", "inputs", "specs"],
     submod_attrs={
         "blocks": ["BLOCKS", "Block", "get_block", "register_block"],
         "build": ["build_model", "flops_per_sequence", "receptive_field", "trunk_extent"],
@@ -32,6 +36,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "specs": [
             "ARCHITECTURES",
             "PEAK_ARCHITECTURES",
+            "attention_spec",
             "basenji2018_spec",
             "basenji2_spec",
             "basset_spec",

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from . import attention  # noqa: F401  (registers the attention blocks)
 from .blocks import get_block
 from .geometry import Extent
 from .heads import build_head, normalise_head
