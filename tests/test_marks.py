@@ -134,6 +134,9 @@ def test_mark_windows_are_reproducible_per_epoch_and_scale_only_signals():
     assert np.allclose(first[0]["accessibility"][0, :, 3], x["accessibility"][:, 3])  # the average
     batches.on_epoch_end()
     assert not batches._windows.equals(again._windows)  # redrawn each epoch
+    sequence_only = data.MarkWindows(panel, codes, data.TABLE3_MODELS["A"], ["chrX"], 32, 4, 1)
+    assert isinstance(sequence_only[0][0], np.ndarray)  # a one-input model gets its array
+    assert sequence_only[0][0].shape == (4, 32, 4)
     fixed = data.MarkWindows(panel, codes, kind, ["chrX"], 32, 4, 3, seed=5, fixed=True)
     before = fixed._windows.copy()
     fixed.on_epoch_end()

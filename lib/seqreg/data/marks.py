@@ -386,6 +386,11 @@ def window_arrays(panel: MarkPanel, codes: dict[str, np.ndarray], model: MarkMod
     return x, y
 
 
+def _model_inputs(inputs: dict):
+    """A sequence-only model takes its one-hot array; others the dict by input name."""
+    return inputs["sequence"] if len(inputs) == 1 else inputs
+
+
 class MarkWindows(keras.utils.PyDataset):
     """Batches of random windows for a :class:`MarkModel` (Leopard's sampling: a chromosome
     drawn in proportion to its length, then a uniform start; a cell type drawn per window
@@ -446,7 +451,7 @@ class MarkWindows(keras.utils.PyDataset):
             xs.append(x)
             ys.append(y)
         inputs = {k: np.stack([x[k] for x in xs]).astype(np.float32) for k in xs[0]}
-        return inputs, np.stack(ys).astype(np.float32)
+        return _model_inputs(inputs), np.stack(ys).astype(np.float32)
 
 
 def predict_marks(network, panel: MarkPanel, codes: dict[str, np.ndarray], model: MarkModel,
@@ -477,7 +482,7 @@ def predict_marks(network, panel: MarkPanel, codes: dict[str, np.ndarray], model
             pairs = [window_arrays(panel, codes, model, chrom, s, seq_length, ct or 0, channels)
                      for s in chunk]  # fmt: skip
             inputs = {k: np.stack([p[0][k] for p in pairs]) for k in pairs[0][0]}
-            pred = np.asarray(network.predict_on_batch(inputs), np.float32)
+            pred = np.asarray(network.predict_on_batch(_model_inputs(inputs)), np.float32)
             for s, p in zip(chunk, pred, strict=True):
                 lo = trim if s > 0 else 0
                 hi = seq_length - (trim if s + seq_length < length else 0)
