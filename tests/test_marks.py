@@ -173,3 +173,51 @@ def test_masked_bce_ignores_nan_labels():
     p2 = p.copy()
     p2[0, 0, 1] = 0.01  # the prediction at the NaN label does not matter
     assert float(keras.ops.convert_to_numpy(loss(y, p2))[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_panel_needs_two_cell_types_matches_marks_in_any_case_and_keeps_the_reference(
+    smoke_manifest,
+):
+    with pytest.raises(ValueError, match="at least two cell types"):
+        data.mark_panel(smoke_manifest, ["monocyte"], progress=False)
+    panel = data.mark_panel(
+        smoke_manifest, ["t_cell", "neutrophil"], marks=["h3k27ac"], progress=False
+    )
+    assert panel.marks == ["H3K27ac"] and panel.label_names == [
+        "t_cell/H3K27ac",
+        "neutrophil/H3K27ac",
+    ]
+    # the reference (first) cell type is left as it is: log(1 + its binned DNase)
+    chrom = next(iter(panel.chrom_sizes))
+    values = io.read_values(
+        smoke_manifest.entry("dnase_t_cell").local_path, chrom, 0, panel.chrom_sizes[chrom]
+    )
+    with np.errstate(invalid="ignore"):
+        binned = np.nan_to_num(np.nanmean(values[: len(values) // 32 * 32].reshape(-1, 32), axis=1))
+    assert np.allclose(panel.accessibility[chrom][:, 0], np.log1p(np.maximum(binned, 0)), atol=1e-5)
+    # the other is mapped onto its distribution (tied counts go to the mean of the
+    # reference's values at their ranks, so the mean and the upper tail carry over)
+    other = np.expm1(np.concatenate([v[:, 1] for v in panel.accessibility.values()]))
+    ref = np.expm1(np.concatenate([v[:, 0] for v in panel.accessibility.values()]))
+    assert other.mean() == pytest.approx(ref.mean(), rel=0.1)
+    assert np.quantile(other, 0.99) == pytest.approx(np.quantile(ref, 0.99), rel=0.1)
+
+
+def test_panel_names_a_track_of_another_assembly(smoke_manifest, tmp_path):
+    import shutil
+
+    from seqreg.project import InputFileError, load_manifest
+
+    root = tmp_path / "synthetic" / "smoke"
+    shutil.copytree(smoke_manifest.root, root)
+    sizes = io.bigwig_chrom_sizes(root / "tracks" / "h3k4me1_t_cell.bw")
+    chrom = next(iter(sizes))
+    io.write_bigwig(
+        root / "tracks" / "h3k4me1_t_cell.bw",
+        {**sizes, chrom: sizes[chrom] - 100},
+        {c: np.ones(-(-(sizes[c] - (100 if c == chrom else 0)) // 32)) for c in sizes},
+        32,
+    )
+    manifest = load_manifest("synthetic", "smoke", tmp_path)
+    with pytest.raises(InputFileError, match="h3k4me1_t_cell.bw.*another assembly"):
+        data.mark_panel(manifest, ["monocyte", "t_cell"], progress=False)

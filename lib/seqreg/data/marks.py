@@ -69,12 +69,19 @@ def _binned_means(path, chrom: str, length: int, resolution: int) -> np.ndarray:
     """Mean of a bigWig over ``resolution``-bp bins of one chromosome (NaN where uncovered)."""
     from ..io.bigwig import open_bigwig
     from ..io.chroms import resolve_chrom
+    from ..project.errors import InputFileError
 
     handle = open_bigwig(path)
     try:
         sizes = handle.chroms()
         name = resolve_chrom(chrom, sizes, path)
-        values = np.asarray(handle.values(name, 0, min(length, sizes[name]), numpy=True))
+        if sizes[name] != length:
+            raise InputFileError(
+                path,
+                f"chromosome {name!r} has length {sizes[name]:,} here but {length:,} in the "
+                "genome; the track was made for another assembly",
+            )
+        values = np.asarray(handle.values(name, 0, length, numpy=True))
     finally:
         handle.close()
     n_bins = length // resolution
@@ -115,9 +122,11 @@ def mark_panel(
     signal exceeds ``threshold_fold`` times the track's genome-wide mean. The report
     binarises fold-enrichment signal (signal over the genome-wide average) at 2; this is the
     same rule for a track on any scale. Accessibility: replicates averaged, then quantile
-    normalised to the ``reference`` cell type's (Leopard ``quantile_normalize_bigwig.py``:
-    ``1 / qn_sample`` of the bins sampled per chromosome), then ``log(1 + x)``; the average
-    is taken over the normalised signals of all the panel's cell types.
+    normalised to the ``reference`` cell type's (Leopard ``quantile_normalize_bigwig.py``,
+    from samples of one bin per ``qn_sample`` bases or at least 100,000 bins, NaN left out;
+    the reference itself is left as it is), then ``log(1 + x)``, 0 where the track has no
+    data; the average is taken over the normalised signals of all the panel's cell types.
+    Mark names are matched case-insensitively and take the manifest's spelling.
 
     Parameters
     ----------
@@ -134,15 +143,17 @@ def mark_panel(
     Raises
     ------
     ValueError
-        When fewer than two cell types qualify, a named cell type lacks a mark or an
+        When the panel has fewer than two cell types, a named cell type lacks a mark or an
         accessibility track, or ``reference`` is not in the panel.
     InputFileError
-        When a bigWig is missing or lacks a chromosome.
+        When a bigWig is missing, lacks a chromosome or gives it another length than the
+        genome's.
     """
     from ..project.progress import progress_bar
     from .inputs import genome_chrom_sizes
 
-    marks = list(marks)
+    marks = [next((t.assay for t in manifest.tracks if t.assay.lower() == m.lower()), m)
+             for m in marks]  # fmt: skip
     have = _tracks_of(manifest, None, [*marks, *accessibility_assays])
 
     def accessibility_of(cell_type):
@@ -164,7 +175,13 @@ def mark_panel(
                 f"{', '.join(marks)} and one of {', '.join(accessibility_assays)}; found "
                 f"{cell_types or 'none'}"
             )
-    cell_types = list(cell_types)
+    cell_types = list(dict.fromkeys(cell_types))
+    if len(cell_types) < 2:
+        raise ValueError(
+            f"a mark panel needs at least two cell types (models B-D and the hypotheses compare "
+            f"cell types); got {cell_types}; cell types with every mark and accessibility: "
+            f"{qualified}"
+        )
     for c in cell_types:
         missing = [m for m in marks if (c, m) not in have]
         if not accessibility_of(c):
@@ -221,20 +238,26 @@ def mark_panel(
             )
 
     rng = np.random.default_rng(seed)
+    total_bases = sum(sizes.values())
 
     def sample(values):
-        return np.concatenate([
-            v[rng.choice(len(v), size=max(1, len(v) // qn_sample), replace=False)]
-            for v in values.values()
-        ])  # fmt: skip
+        """Finite bins drawn evenly over the genome: one per ``qn_sample`` bases (Leopard's
+        one position in 1,000), or up to 100,000 bins (all of them on a small genome)."""
+        finite = np.concatenate([v[np.isfinite(v)] for v in values.values()])
+        n = min(len(finite), max(total_bases // qn_sample, 100_000))
+        return finite[rng.choice(len(finite), size=n, replace=False)] if n < len(finite) else finite
 
-    ref_sample = np.nan_to_num(sample(raw_access[reference]), nan=0.0)
+    ref_sample = sample(raw_access[reference])
     normalised = {}
     for cell_type in cell_types:
-        own = np.nan_to_num(sample(raw_access[cell_type]), nan=0.0)
+        if cell_type == reference:  # the target distribution is its own: left as it is
+            normalised[cell_type] = {c: np.maximum(np.nan_to_num(v, nan=0.0), 0.0)
+                                     for c, v in raw_access[cell_type].items()}  # fmt: skip
+            continue
+        own = sample(raw_access[cell_type])
         normalised[cell_type] = {
             chrom: np.maximum(
-                quantile_normalize_to_reference(np.nan_to_num(v, nan=0.0), own, ref_sample), 0.0
+                np.nan_to_num(quantile_normalize_to_reference(v, own, ref_sample), nan=0.0), 0.0
             )
             for chrom, v in raw_access[cell_type].items()
         }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._accuracy import _integer_ticks
 from ._base import _plt
 
 
@@ -61,6 +62,7 @@ def model_curves(histories: dict, title: str = "Training curves of models A-D (r
         ax.plot(history["epoch"], history["val_loss"], color=colour, ls="--", marker="x",
                 label=f"{name} validation")  # fmt: skip
     ax.set(xlabel="epoch", ylabel=ylabel, title=title)
+    ax.xaxis.set_major_locator(_integer_ticks())
     ax.legend(frameon=False, fontsize=8, ncol=2)
     fig.tight_layout()
     return fig
