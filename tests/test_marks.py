@@ -219,5 +219,5 @@ def test_panel_names_a_track_of_another_assembly(smoke_manifest, tmp_path):
         32,
     )
     manifest = load_manifest("synthetic", "smoke", tmp_path)
-    with pytest.raises(InputFileError, match="h3k4me1_t_cell.bw.*another assembly"):
+    with pytest.raises(InputFileError, match=r"h3k4me1_t_cell\.bw.*another assembly"):
         data.mark_panel(manifest, ["monocyte", "t_cell"], progress=False)
