@@ -234,11 +234,19 @@ def test_requirements_of_the_project_notebooks_name_known_roles():
     )
     declared = {nb.stem: notebook_requirements(nb) for nb in notebooks}
     for stem, requirements in declared.items():
-        # 02 and 05 read sequences from the store, 15 reads QTL tables only
-        assert "genome_fasta" in requirements or stem[:2] in ("02", "05", "15"), stem
+        # 02, 05 and 14 read sequences from the store, 15 reads QTL tables only
+        assert "genome_fasta" in requirements or stem[:2] in ("02", "05", "14", "15"), stem
         for requirement in requirements:
-            known = (*ROLES, "track", "store", "track:DNase", "track:ATAC", "track:CAGE")
-            assert all(r in known for r in requirement.split("|")), requirement
+            known = (*ROLES, "track", "store")
+            assert all(
+                r in known or (r.startswith("track:") and len(r) > len("track:"))
+                for r in requirement.split("|")
+            ), requirement
+    assert declared["13_leopard_conditioning"] == [
+        "genome_fasta",
+        "track:H3K27ac|track:H3K4me1",
+        "track:DNase|track:ATAC",
+    ]
     assert declared["02_train_basenji"] == ["store"]  # a converted Basenji store will do
     assert "tss|gene_annotation" in declared["03_evaluate_basenji"]
     assert "tss|gene_annotation" in declared["06_variant_scores_eqtl"]
