@@ -80,6 +80,7 @@ POOL_FREE = {
     "conv_block_even_kernel": {"name": "conv_block", "filters": 4, "kernel_size": 6},
     "dilated_dense": {"name": "dilated_dense", "filters": 4, "repeat": 3},
     "dilated_residual": {"name": "dilated_residual", "filters": 4, "repeat": 4, "rate_mult": 1.5},
+    "residual_conv": {"name": "residual_conv", "filters": 6, "kernel_sizes": [7, 3, 3]},
     "cropping": {"name": "cropping", "crop": 3},
     "final": {"name": "final", "filters": 8},
     "flatten": {"name": "flatten"},
@@ -99,7 +100,8 @@ def test_pool_free_blocks_compute_exactly_the_measured_receptive_field(case):
     computed = models.receptive_field(spec)
     assert computed == measured_receptive_field(spec)
     expected = {"conv_block": 25, "conv_block_even_kernel": 6, "dilated_dense": 1 + 2 * (2 + 4 + 8),
-                "dilated_residual": 1 + 2 * (1 + 2 + 2 + 3), "cropping": 1, "final": 1,
+                "dilated_residual": 1 + 2 * (1 + 2 + 2 + 3), "residual_conv": 7 + 3 + 3 - 2,
+                "cropping": 1, "final": 1,
                 "flatten": 256, "dense": 256}  # fmt: skip
     assert computed == expected[case]
 

@@ -232,6 +232,51 @@ EXPECTATIONS = {
         lambda m: m["group_tissue"] == "brain",
         lambda m: m["recovery"]["planted"] > 0,
     ],
+    "11_chromdragonn": [
+        # the smoke panel (14 labelled cell types, 6 RNA-only) in two folds of two test cell
+        # types and two validation ones; all three architectures trained in both stages
+        # (the smoke models' accuracy is not asserted: one epoch of stage 1)
+        lambda m: m["cell_types"] == 14 and m["rna_only"] == 12,
+        lambda m: sorted(r["role"] for r in m["folds"]).count("test") == 4,
+        lambda m: m["architectures"] == ["basset", "factorized", "resnet"],
+        # the smoke widths' embeddings: 8 filters x 21 positions after pools 3, 4, 4
+        lambda m: set(m["embedding_width"].values()) == {168},
+        lambda m: (
+            {r["method"] for r in m["per_fold"]}
+            >= {
+                "mean",
+                "similarity-weighted mean",
+                "resnet+expr+mean",
+                "factorized+expr",
+                "basset+expr",
+            }
+            and all(0 <= r["auprc"] <= 1 and 0 <= r["auroc"] <= 1 for r in m["per_fold"])
+        ),
+        # the baselines are statistics of the labels, not of a model: the mean of the
+        # training cell types ranks held-out accessibility far above chance
+        lambda m: all(
+            r["auprc"] > 5 * r["positives"] for r in m["per_fold"] if r["method"] == "mean"
+        ),
+        lambda m: len(m["wilcoxon"]) >= 5 and all(0 <= r["wilcoxon_p"] <= 1 for r in m["wilcoxon"]),
+        lambda m: (
+            set(m["pretraining"])
+            == {"from stage 1", "from random weights", "frozen stage 1, head only"}
+        ),
+        lambda m: (
+            {r["method"] for r in m["recovery"]} == {"mean", "resnet+expr+mean", "resnet+expr"}
+        ),
+    ],
+    "12_chromdragonn_motifs": [
+        # the model notebook 11 selected; one cell type per tissue; t-SNE of the RNA-only
+        # cell types with both silhouettes computed
+        lambda m: m["model"] == {"arch": "resnet", "fold": 0, "with_mean": True, "tune": False},
+        lambda m: len(m["cell_types"]) == 6,
+        lambda m: (
+            len(m["imputed_cell_types"]) == 12
+            and all(-1 <= v <= 1 for v in m["silhouette"].values())
+        ),
+        lambda m: len(m["recovery"]) == 6,
+    ],
     "13_leopard_conditioning": [
         # the report's panel, two marks each, labels a minority of bins; the smallest smoke
         # chromosome held out; all four models of Table 3 trained and scored on six labels

@@ -272,7 +272,7 @@ def test_standard_tools_read_the_files(smoke_manifest, tmp_path):
         handle.close()
     table = read_tsv(smoke_manifest.entry("track_table").local_path)
     assert list(table["identifier"]) == [t.id for t in smoke_manifest.tracks]
-    expression = read_tsv(smoke_manifest.path_of("tf_expression"), index_col=0)
+    expression = read_tsv(smoke_manifest.entry("tf_expression").local_path, index_col=0)
     assert set(grammar.MOTIF_IDS) <= set(expression.index)
     with np.load(smoke_manifest.truth_path("expected")) as expected:
         assert f"{smoke_manifest.tracks[0].id}/chr1" in expected.files

@@ -1,7 +1,8 @@
 """Training data: windows and splits, target transforms, the HDF5 store, the Keras
 loader, BAM to coverage (Basenji 2018 and 2019 preprocessing), and stores converted from
 Basenji/Baskerville data directories. Used by notebooks 01-04, 06 and 13 (histone-mark
-panels and random windows for Leopard's U-Nets).
+panels and random windows for Leopard's U-Nets), 11 and 12 (ChromDragoNN's bins, held-out
+cell types and (bin, cell type) batches).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -20,6 +21,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "basenji_import",
         "peaks",
         "marks",
+        "chromdragonn",
     ],
     submod_attrs={
         "inputs": [
@@ -73,6 +75,21 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "fitting_scales",
         ],
         "peaks": ["subsequence_table", "poisson_pvalues", "call_peaks", "peak_labels"],
+        "chromdragonn": [
+            "panel_bins",
+            "labels_from_peaks",
+            "CellTypeFolds",
+            "cell_type_folds",
+            "mean_accessibility",
+            "similarity_weighted_mean",
+            "bin_windows",
+            "sample_pool",
+            "SequenceBatches",
+            "draw_pairs",
+            "PairBatches",
+            "CellTypePanel",
+            "load_panel",
+        ],
         "marks": [
             "MARKS",
             "ACCESSIBILITY_ASSAYS",

@@ -1,6 +1,7 @@
 """Accuracy analyses of coverage models (Basenji 2018, Figs 2-3, S4-S7): metrics,
 per-track accuracy and replicates, baselines, gene-level analyses (notebooks 02 and 03);
-classification metrics of peak benchmarks (Supp. Fig. S1, notebook 04).
+classification metrics of peak benchmarks (Supp. Fig. S1, notebook 04) and of held-out
+cell types (ChromDragoNN Fig. 1, notebook 11).
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -35,6 +36,11 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "tss_matrix",
         ],
         "ablation": ["receptive_field_ablation"],
-        "classification": ["per_track_classification", "paired_comparison", "centre_bin_scores"],
+        "classification": [
+            "per_track_classification",
+            "paired_comparison",
+            "binned_auprc",
+            "centre_bin_scores",
+        ],
     },
 )

@@ -5,6 +5,7 @@ held-out peak labels). Used by notebook 04.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -73,9 +74,10 @@ def per_track_classification(labels: np.ndarray, scores: Mapping[str, np.ndarray
 
 
 def paired_comparison(table: pd.DataFrame, reference: str, others: Sequence[str],
-                      metric: str = "auprc") -> pd.DataFrame:  # fmt: skip
+                      metric: str = "auprc", alternative: str = "two-sided") -> pd.DataFrame:  # fmt: skip
     """Mean and median ``metric`` of ``reference`` and each other method over the tracks
-    both score, with a two-sided paired Wilcoxon signed-rank test (``scipy.stats.wilcoxon``).
+    both score, with a paired Wilcoxon signed-rank test (``scipy.stats.wilcoxon``;
+    ``alternative="greater"``: one-sided, ``reference`` higher, as ChromDragoNN Fig. 1D).
 
     Returns
     -------
@@ -99,11 +101,86 @@ def paired_comparison(table: pd.DataFrame, reference: str, others: Sequence[str]
     for other in others:
         both = wide[[reference, other]].dropna()
         difference = both[reference] - both[other]
-        p = stats.wilcoxon(both[reference], both[other]).pvalue if (difference != 0).any() else 1.0
+        p = (
+            stats.wilcoxon(both[reference], both[other], alternative=alternative).pvalue
+            if (difference != 0).any()
+            else 1.0
+        )
         rows.append({"comparison": f"{reference} vs {other}", "tracks": len(both),
                      "mean_reference": both[reference].mean(), "mean_other": both[other].mean(),
                      "median_reference": both[reference].median(), "median_other": both[other].median(),
                      "wins": int((difference > 0).sum()), "wilcoxon_p": float(p)})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def binned_auprc(labels: np.ndarray, scores: np.ndarray, open_fraction: np.ndarray,
+                 edges: Sequence[float] = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+                 min_minority: int = 5) -> pd.DataFrame:  # fmt: skip
+    """AUPRC of the minority class within bins of how often a locus is open (Nair et al.
+    2019, Fig. 1E).
+
+    Loci are grouped by ``open_fraction``, the fraction of training cell types where they are
+    accessible (the last group includes its upper edge). Within a group the minority class
+    is the positive one (label 1) where open loci are the fewer, otherwise the closed one
+    (label 0), scored by ``1 - score``: the question is then whether the model finds the
+    cell types where a usually-closed locus opens, or a usually-open one closes, which the
+    mean-accessibility baseline cannot do. The authors' code has no such function; this is
+    written from the figure's description.
+
+    Parameters
+    ----------
+    labels
+        ``(n,)`` 0/1 labels of (locus, cell type) pairs.
+    scores
+        ``(n,)`` predicted probabilities of label 1 (in [0, 1]).
+    open_fraction
+        ``(n,)`` fraction of training cell types where the pair's locus is open.
+    edges
+        Group edges, increasing.
+    min_minority
+        Groups with fewer minority examples get NaN.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group: ``low``, ``high``, ``n``, ``minority`` (1 or 0), ``n_minority``,
+        ``prevalence`` (minority share, the AUPRC of a random score), ``auprc``.
+
+    Raises
+    ------
+    ValueError
+        When the arrays differ in length, labels are not 0/1, or edges do not increase.
+    """
+    from sklearn.metrics import average_precision_score
+
+    labels = _binary_labels(np.ravel(labels))
+    scores, fraction = np.ravel(scores).astype(float), np.ravel(open_fraction).astype(float)
+    if not len(labels) == len(scores) == len(fraction):
+        raise ValueError(
+            f"labels ({len(labels)}), scores ({len(scores)}) and open fractions "
+            f"({len(fraction)}) differ in length"
+        )
+    edges = np.asarray(edges, dtype=float)
+    if (np.diff(edges) <= 0).any():
+        raise ValueError(f"edges must increase: {edges.tolist()}")
+    rows = []
+    for k, (low, high) in enumerate(itertools.pairwise(edges)):
+        last = k == len(edges) - 2
+        inside = (fraction >= low) & ((fraction <= high) if last else (fraction < high))
+        y, x = labels[inside], scores[inside]
+        minority = 1 if y.sum() * 2 <= len(y) else 0
+        target = y if minority == 1 else 1 - y
+        score = x if minority == 1 else 1.0 - x
+        n_minority = int(target.sum())
+        auprc = (
+            average_precision_score(target, score)
+            if n_minority >= min_minority and n_minority < len(target)
+            else np.nan
+        )
+        rows.append({"low": low, "high": high, "n": len(y), "minority": minority,
+                     "n_minority": n_minority,
+                     "prevalence": n_minority / len(y) if len(y) else np.nan,
+                     "auprc": auprc})  # fmt: skip
     return pd.DataFrame(rows)
 
 

@@ -1,7 +1,8 @@
 """Interpretation: the shared-reference edit engine behind variant scores and in-silico
 mutagenesis (ISM), saliency maps and their test against regulatory annotations, and
-TOMTOM matches of contribution stretches to JASPAR, and receptive fields measured by
-perturbation and gradient. Used by notebooks 05, 06, 10 and 14.
+TOMTOM matches of contribution stretches to JASPAR, TF-MoDISco patterns of contribution
+scores and their TOMTOM names, and receptive fields measured by perturbation and gradient.
+Used by notebooks 05, 06, 10, 12 and 14.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -10,10 +11,18 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["annotations", "edits", "gradients", "ism", "receptive_field", "tomtom"],
+    submodules=["annotations", "edits", "gradients", "ism", "modisco", "receptive_field", "tomtom"],
     submod_attrs={
         "edits": ["Method", "LocalSplit", "split_local", "EditPredictor"],
-        "gradients": ["SplitModel", "gradient", "representation_layer", "saliency", "split_at"],
+        "gradients": [
+            "SplitModel",
+            "gradient",
+            "representation_layer",
+            "saliency",
+            "split_at",
+            "input_gradients",
+            "hypothetical_contributions",
+        ],
         "annotations": [
             "annotation_test",
             "bin_table",
@@ -29,6 +38,14 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "shuffle_within",
         ],
         "ism": ["ISMResult", "ism_edits", "saturation_mutagenesis"],
+        "modisco": [
+            "Pattern",
+            "load_patterns",
+            "match_patterns",
+            "run_modisco",
+            "save_patterns",
+            "trim_pattern",
+        ],
         "receptive_field": [
             "FieldProfile",
             "gradient_field",

@@ -284,3 +284,59 @@ def saliency(model: keras.Model, onehot: np.ndarray, *, tracks: Sequence[int] | 
         grad = step(h)
         scores[part] = (grad * h).sum(axis=-1)[: len(chunk) - pad]
     return scores
+
+
+def input_gradients(model: keras.Model, onehot: np.ndarray,
+                    extra_inputs: dict[str, np.ndarray] | None = None, output: int = 0,
+                    batch_size: int = 64) -> np.ndarray:  # fmt: skip
+    """Gradient of one output unit with respect to the one-hot input, per sequence.
+
+    For ChromDragoNN's stage-2 model (notebook 12) the output is the logit of accessibility
+    in one cell type, whose TF expression (and the bin's mean accessibility) are
+    ``extra_inputs``; the gradient is taken on the logit, not the probability, as the
+    paper's gradient x input is.
+
+    Parameters
+    ----------
+    model
+        A Keras model whose output is ``(batch, units)`` (or a dict/list of them: the first).
+    onehot
+        ``(n, L, 4)`` one-hot sequences (float).
+    extra_inputs
+        Other inputs by name, first axis ``n`` (the model then takes a dict with
+        ``sequence``).
+    output
+        The output unit.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n, L, 4)`` float32 gradients ``d output / d onehot``. Multiply by ``onehot`` for
+        gradient x input; :func:`hypothetical_contributions` gives TF-MoDISco's input.
+    """
+    onehot = np.asarray(onehot, dtype=np.float32)
+    extra = {k: np.asarray(v, dtype=np.float32) for k, v in (extra_inputs or {}).items()}
+    out = np.empty_like(onehot)
+    for start in range(0, len(onehot), batch_size):
+        part = slice(start, start + batch_size)
+        others = {k: keras.ops.convert_to_tensor(v[part]) for k, v in extra.items()}
+
+        def fn(x, others=others):
+            inputs = {"sequence": x, **others} if others else x
+            y = model(inputs, training=False)
+            if isinstance(y, dict):
+                y = next(iter(y.values()))
+            elif isinstance(y, list | tuple):
+                y = y[0]
+            return keras.ops.sum(y[:, output])
+
+        out[part] = gradient(fn, onehot[part])
+    return out
+
+
+def hypothetical_contributions(gradients: np.ndarray) -> np.ndarray:
+    """Gradients centred on their mean over the four bases at every position (Majdandzic et
+    al. 2023's correction; the hypothetical contributions TF-MoDISco takes, ``(n, L, 4)``):
+    contribution = one-hot x this."""
+    gradients = np.asarray(gradients, dtype=np.float32)
+    return gradients - gradients.mean(axis=-1, keepdims=True)

@@ -1,6 +1,6 @@
 """Reading and writing the files of a dataset: FASTA, chromosome names, GTF/BED/TSS,
 bigWig, VCF and the published tables (GTEx eQTLs, de novo variants, GWAS sets,
-BLUEPRINT QTLs). Used by every notebook.
+BLUEPRINT QTLs, ChromDragoNN's labels and TF expression). Used by every notebook.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -9,7 +9,16 @@ import lazy_loader as _lazy
 
 __getattr__, __dir__, __all__ = _lazy.attach(
     __name__,
-    submodules=["fasta", "chroms", "annotation", "bigwig", "vcf", "tables", "blueprint"],
+    submodules=[
+        "fasta",
+        "chroms",
+        "annotation",
+        "bigwig",
+        "vcf",
+        "tables",
+        "blueprint",
+        "chromdragonn",
+    ],
     submod_attrs={
         "fasta": [
             "read_chrom_sizes",
@@ -55,5 +64,13 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "read_gwas_set",
         ],
         "blueprint": ["BLUEPRINT_COLUMNS", "iter_blueprint_qtl", "read_blueprint_qtl"],
+        "chromdragonn": [
+            "LabelMatrix",
+            "read_label_tsv",
+            "write_label_tsv",
+            "read_packbit_joblib",
+            "read_expression",
+            "align_expression",
+        ],
     },
 )

@@ -12,7 +12,9 @@ Coverage models are in :data:`ARCHITECTURES`: Basenji (2018), Basenji2 and an
 Enformer-like attention model (:func:`attention_spec`, blocks and layers in
 :mod:`~seqreg.models.attention`; its bins see the whole input); the binary peak
 classifiers Basset and DeepSEA (``spec(scale, n_targets, seq_length)``) in
-:data:`PEAK_ARCHITECTURES`.
+:data:`PEAK_ARCHITECTURES`; ChromDragoNN's stage-1 models
+(:func:`chromdragonn_stage1_spec`, three trunks in :data:`CHROMDRAGONN_ARCHITECTURES`) and
+its stage-2 models on TF expression (:func:`build_stage2`).
 
 Blocks use Keras layers and ``keras.ops`` only, so models run on the TensorFlow and JAX
 backends. Used by notebooks 02, 03, 04, 06 and 07.
@@ -35,12 +37,18 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "heads": ["HEADS"],
         "specs": [
             "ARCHITECTURES",
+            "CHROMDRAGONN_ARCHITECTURES",
             "PEAK_ARCHITECTURES",
             "attention_spec",
             "basenji2018_spec",
             "basenji2_spec",
             "basset_spec",
+            "build_stage2",
+            "build_stage2_head",
+            "chromdragonn_stage1_spec",
+            "chromdragonn_trunk",
             "deepsea_spec",
+            "embedding_width",
             "leopard_unet_spec",
         ],
     },

@@ -12,7 +12,7 @@ is computed from the one place that also builds it.
 
 Registered: ``conv_block`` (Basenji 2018 and 2019, Basset, DeepSEA), ``conv_tower`` and ``final``,
 ``dilated_dense`` (Basenji 2018 densely connected dilations), ``dilated_residual``
-(Basenji2), ``cropping``, ``flatten``, ``dense`` and ``concat`` (joins named inputs such as
+(Basenji2), ``residual_conv`` (ChromDragoNN's ResNet), ``cropping``, ``flatten``, ``dense`` and ``concat`` (joins named inputs such as
 TF expression or per-base channels into the trunk), ``unet`` (Leopard).
 """
 
@@ -276,6 +276,53 @@ def dilated_residual(x, filters: int, repeat: int, kernel_size: int = 3, rate_mu
         y = conv_block(x, filters, kernel_size, dilation_rate=rate, **common)
         y = conv_block(y, channels, 1, dropout=dropout, **common)
         x = layers.Add()([x, y])
+    return x
+
+
+def _residual_conv_extent(extent: Extent, *, kernel_sizes, pool_size, **_) -> Extent:
+    for kernel_size in kernel_sizes:
+        extent = extent.conv(kernel_size)
+    return extent.pool(pool_size)
+
+
+@register_block("residual_conv", geometry=_residual_conv_extent)
+def residual_conv(x, filters: int, kernel_sizes: list[int], pool_size: int = 1,
+                  activation: str = "relu", bn_momentum: float = 0.9):  # fmt: skip
+    """A residual block of ChromDragoNN's ResNet (Nair et al. 2019; ``model_zoo/stage1/
+    resnet.py`` of kundajelab/ChromDragoNN): one same-padded convolution of ``filters``
+    channels per width in ``kernel_sizes`` (no bias), each followed by batch norm and,
+    except the last, by the activation; the block's input is added to the last batch norm's
+    output and the activation applied to the sum; then max pooling by ``pool_size``
+    (ceil mode, as :func:`conv_block`; 1 for none).
+
+    ``(batch, length, filters)`` in, ``(batch, ceil(length / pool_size), filters)`` out.
+    ChromDragoNN's blocks have two convolutions (widths 3 and 3, or 7 and 7) or three
+    (7, 3, 3); its max pooling follows the last block of a group.
+
+    Raises
+    ------
+    ValueError
+        When the input does not have ``filters`` channels (the identity shortcut needs
+        them), or ``kernel_sizes`` is empty.
+    """
+    channels = x.shape[-1]
+    if channels != filters:
+        raise ValueError(
+            f"block 'residual_conv': the input has {channels} channels but filters is "
+            f"{filters}; the identity shortcut needs them equal (put a conv_block of "
+            f"{filters} filters before it)"
+        )
+    if not kernel_sizes:
+        raise ValueError("block 'residual_conv': kernel_sizes is empty")
+    y = x
+    for index, kernel_size in enumerate(kernel_sizes):
+        y = layers.Conv1D(filters, int(kernel_size), padding="same", use_bias=False)(y)
+        y = layers.BatchNormalization(momentum=bn_momentum)(y)
+        if index < len(kernel_sizes) - 1:
+            y = _activate(y, activation)
+    x = _activate(layers.Add()([x, y]), activation)
+    if pool_size > 1:
+        x = layers.MaxPooling1D(pool_size, padding="same")(x)
     return x
 
 

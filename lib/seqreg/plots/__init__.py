@@ -1,6 +1,7 @@
 """Figures, one function per figure kind, by topic: QC, locus views, accuracy, variants,
 peak benchmarks and SNP classification, interpretation (saliency, ISM), histone-mark
-U-Nets, QTL connectivity. Used by every notebook.
+U-Nets, ChromDragoNN's held-out cell types and motifs, QTL connectivity. Used by every
+notebook.
 
 Every name below loads its module on first use, so importing the package is cheap.
 """
@@ -42,6 +43,15 @@ __getattr__, __dir__, __all__ = _lazy.attach(
         "_classification": ["peak_fractions", "method_scatter", "roc_curves", "variance_explained"],
         "_interpret": ["CLASS_COLOURS", "saliency_locus", "saliency_cdfs", "ism_panel"],
         "_marks": ["mark_panel_locus", "model_curves", "classification_by_label", "field_profiles"],
+        "_chromdragonn": [
+            "open_fraction_histogram",
+            "method_bars",
+            "paired_scatter",
+            "binned_auprc",
+            "motif_activity_heatmap",
+            "regulator_bars",
+            "tsne_maps",
+        ],
         "_qtl": ["qtl_distance_histograms", "connectivity_histograms", "degree_distributions"],
     },
 )

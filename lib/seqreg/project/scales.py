@@ -40,6 +40,11 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "families": 100,
             "gwas_positives": 20,
             "qtl_target_share": 0.5,
+            # ChromDragoNN's cell-type panel (seqreg.simulate.panel): labelled cell types,
+            # RNA-only ones, and decoy TFs beside the 21 planted (1,630 TFs in the paper)
+            "panel_cell_types": 14,
+            "panel_rna_only": 12,
+            "panel_decoy_tfs": 19,
         },
         "demo": {
             "chromosomes": [6_400_000, 5_600_000, 4_800_000, 3_200_000],
@@ -50,6 +55,9 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "families": 1000,
             "gwas_positives": 150,
             "qtl_target_share": 0.07,
+            "panel_cell_types": 40,
+            "panel_rna_only": 12,
+            "panel_decoy_tfs": 179,
         },
         "paper": {
             "chromosomes": [40_000_000, 32_000_000, 28_000_000, 24_000_000, 20_000_000, 16_000_000],
@@ -60,6 +68,9 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "families": 2000,
             "gwas_positives": 1500,
             "qtl_target_share": 0.07,
+            "panel_cell_types": 123,
+            "panel_rna_only": 24,
+            "panel_decoy_tfs": 1609,
         },
     },
     "coverage": {
@@ -156,6 +167,83 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         "demo": {"filters": (64, 96, 192), "hidden": 256},
         "paper": {"filters": (320, 480, 960), "hidden": 925},
     },
+    "chromdragonn": {
+        # ChromDragoNN (Nair et al. 2019; seqreg.models.specs.chromdragonn): the filters of
+        # each convolution, in order, of its three stage-1 trunks on 1,000-bp inputs (the
+        # kernel widths and pools are the published ones at every scale). basset: 3 convs;
+        # factorized: 9 (5 before the first pool, 3 before the second, 1); resnet: the stem's
+        # two convs (the second sets the first residual group's width), the convs opening
+        # the 2nd and 3rd residual groups (the 3rd also sets the 4th group's width) and the
+        # last conv. dense: units of the two fully connected layers of both stages; dropout
+        # after each. stage1 / stage2: training (seqreg.train.TrainConfig fields); paper:
+        # Adam 0.002 with batches of 256 for stage 1, 1e-4 with batches of 512 for stage 2.
+        # demo: one training step of a batch of 64 (train_on_batch after warm-up, 2 CPU
+        # cores, 10 cell types) DEMO_TIMINGS
+        "smoke": {
+            "basset": (8, 8, 8),
+            "factorized": (4, 4, 6, 6, 8, 8, 8, 8, 8),
+            "resnet": (4, 6, 8, 8, 8),
+            "dense": 16,
+            "dropout": 0.3,
+            "bn_momentum": 0.9,
+            "stage1": {
+                "optimizer": "adam",
+                "learning_rate": 2e-3,
+                "batch_size": 32,
+                "loss": "bce_logits",
+            },
+            "stage2": {
+                "optimizer": "adam",
+                "learning_rate": 1e-3,
+                "batch_size": 32,
+                "loss": "bce_logits",
+            },
+        },
+        "demo": {
+            "basset": (64, 48, 48),
+            "factorized": (12, 16, 24, 32, 64, 48, 48, 48, 48),
+            "resnet": (12, 16, 32, 48, 48),
+            "dense": 256,
+            "dropout": 0.3,
+            "bn_momentum": 0.9,
+            "stage1": {
+                "optimizer": "adam",
+                "learning_rate": 2e-3,
+                "batch_size": 64,
+                "loss": "bce_logits",
+            },
+            "stage2": {
+                "optimizer": "adam",
+                "learning_rate": 1e-3,
+                "batch_size": 64,
+                "loss": "bce_logits",
+            },
+        },
+        "paper": {
+            "basset": (300, 200, 200),
+            "factorized": (48, 64, 100, 150, 300, 200, 200, 200, 200),
+            "resnet": (48, 64, 128, 200, 200),
+            "dense": 1000,
+            "dropout": 0.3,
+            "bn_momentum": 0.9,
+            "stage1": {
+                "optimizer": "adam",
+                "learning_rate": 2e-3,
+                "batch_size": 256,
+                "loss": "bce_logits",
+                "warmup_steps": 0,
+                "clipnorm": None,
+            },
+            "stage2": {
+                "optimizer": "adam",
+                "learning_rate": 1e-4,
+                "batch_size": 512,
+                "loss": "bce_logits",
+                "warmup_steps": 0,
+                "clipnorm": None,
+            },
+        },
+    },
     "rf_ablation": {
         # Basenji 2018 trained with different numbers of dilated layers (Supp. Fig. S4)
         "smoke": {"dilated_layers": (0, 2), "epochs": 2},
@@ -236,6 +324,120 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
                     "patience": 10,
                 },
             },
+        },
+    },
+    "chromdragonn_experiment": {
+        # notebook 11's held-out cell types and training budget (ChromDragoNN, Nair et al.
+        # 2019). folds x test_per_fold test cell types plus n_valid validation ones are held
+        # out; stage 1 trains on the rest (the paper: 10 validation and 10 test of 123 in
+        # one split; the issue's 5 folds at paper). pool_*: training bins (open in a
+        # pre-training cell type, and drawn at random); eval_every: every k-th bin is
+        # evaluated (the authors take every 500th locus of the genome). tuned_folds and
+        # tuned_variants ("mean", "nomean"): the stage-2 models that also tune the trunk,
+        # starting from the frozen model's head at tuned_lr (each costs a sequence model's
+        # training, so demo tunes the models with the mean in the first fold only).
+        # pretrain_epochs: Fig 1B's two runs from a random head (trunk from stage 1, or
+        # random). *_steps: batches per epoch. Demo: 11 takes about 12 minutes.
+        "smoke": {
+            "folds": 2,
+            "test_per_fold": 2,
+            "n_valid": 2,
+            "pool_positive": 600,
+            "pool_random": 300,
+            "valid_share": 0.15,
+            "stage1_epochs": 1,
+            "head_epochs": 2,
+            "head_steps": 10,
+            "head_batch": 128,
+            "tuned_epochs": 1,
+            "tuned_steps": 4,
+            "tuned_lr": 1e-4,
+            "tuned_folds": (),
+            "tuned_variants": ("mean",),
+            "pretrain_epochs": 1,
+            "eval_every": 10,
+            "patience": 3,
+        },
+        "demo": {
+            "folds": 2,
+            "test_per_fold": 5,
+            "n_valid": 4,
+            "pool_positive": 16_000,
+            "pool_random": 4_000,
+            "valid_share": 0.1,
+            "stage1_epochs": 3,
+            "head_epochs": 10,
+            "head_steps": 150,
+            "head_batch": 256,
+            "tuned_epochs": 1,
+            "tuned_steps": 100,
+            "tuned_lr": 1e-4,
+            "tuned_folds": (0,),
+            "tuned_variants": ("mean",),
+            "pretrain_epochs": 2,
+            "eval_every": 30,
+            "patience": 3,
+        },
+        "paper": {
+            "folds": 5,
+            "test_per_fold": 10,
+            "n_valid": 10,
+            "pool_positive": 2_000_000,
+            "pool_random": 2_000_000,
+            "valid_share": 0.05,
+            "stage1_epochs": 100,
+            "head_epochs": 100,
+            "head_steps": 4000,
+            "head_batch": 512,
+            "tuned_epochs": 100,
+            "tuned_steps": 4000,
+            "tuned_lr": 1e-4,
+            "tuned_folds": (0, 1, 2, 3, 4),
+            "tuned_variants": ("nomean", "mean"),
+            "pretrain_epochs": 20,
+            "eval_every": 500,
+            "patience": 5,
+        },
+    },
+    "chromdragonn_motifs": {
+        # notebook 12 (ChromDragoNN Figs 2-3): cell types analysed per tissue, bins per cell
+        # type given to gradient x input (at least min_sequences, else the cell type is left
+        # out), the central crop_bp bases TF-MoDISco sees, its seqlet cap and Leiden runs
+        # (modiscolite's default is 50) and nearest neighbours (its default 500; 150 finds
+        # the same patterns on a planted toy in a third of the time), every
+        # impute_every-th bin imputed for the t-SNE maps.
+        "smoke": {
+            "per_tissue": 1,
+            "n_sequences": 150,
+            "min_sequences": 40,
+            "crop_bp": 400,
+            "max_seqlets": 500,
+            "n_leiden_runs": 2,
+            "n_neighbors": 100,
+            "impute_every": 100,
+            "tsne_perplexity": 3,
+        },
+        "demo": {
+            "per_tissue": 2,
+            "n_sequences": 800,
+            "min_sequences": 100,
+            "crop_bp": 400,
+            "max_seqlets": 1000,
+            "n_leiden_runs": 2,
+            "n_neighbors": 150,
+            "impute_every": 40,
+            "tsne_perplexity": 4,
+        },
+        "paper": {
+            "per_tissue": 3,
+            "n_sequences": 5000,
+            "min_sequences": 500,
+            "crop_bp": 400,
+            "max_seqlets": 20_000,
+            "n_leiden_runs": 50,
+            "n_neighbors": 500,
+            "impute_every": 500,
+            "tsne_perplexity": 10,
         },
     },
     "leopard": {

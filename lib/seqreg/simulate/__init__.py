@@ -42,7 +42,7 @@ from ..io.fasta import write_chrom_sizes, write_fasta
 from ..project.files import atomic_path, write_gzip_text, write_json, write_text
 from ..project.manifest import Manifest
 from ..project.scales import SCALES, preset
-from . import grammar, population, signal, variants
+from . import grammar, panel, population, signal, variants
 from .genes import gtf_lines, place_genes, tss_rows
 from .sequence import build_chromosomes, gc_fraction
 
@@ -92,6 +92,8 @@ def write_dataset(manifest: Manifest, out_dir: str | Path, *, progress: bool = T
                         planted.sites, planted.activity, planted.tf_act, planted.basal,
                         planted.motifs, planted.params, sizes, rng)  # fmt: skip
     _write_truth(manifest, target, planted, sizes, annotated, tracks_truth)
+    if any(e.id == "chromdragonn_labels" for e in manifest.all_entries()):
+        _write_cell_type_panel(manifest, target, planted, layout, sizes)
 
 
 def _plant(manifest: Manifest, layout: dict, rng, program_strength: float = 1.0) -> _Planted:
@@ -113,6 +115,43 @@ def _plant(manifest: Manifest, layout: dict, rng, program_strength: float = 1.0)
     expression, links = grammar.transcript_expression(elements, activity, basal, params)
     return _Planted(chromosomes, motifs, genes, elements, sites, params, cell_types, tf_act,
                     activity, basal, expression, links)  # fmt: skip
+
+
+def _write_cell_type_panel(manifest: Manifest, target, planted: _Planted, layout: dict,
+                           sizes: dict[str, int]) -> None:  # fmt: skip
+    """ChromDragoNN's cell-type panel (:mod:`seqreg.simulate.panel`): labels, expression,
+    cell types, and its truth (TF activity, element activity, peaks)."""
+    from ..data.chromdragonn import labels_from_peaks, panel_bins
+    from ..io.chromdragonn import write_label_tsv
+    from ..sequence.encode import sequence_codes
+
+    rng = panel.panel_generator(manifest.seed, SCALES.index(manifest.scale))
+    made = panel.simulate_panel(
+        planted.elements,
+        planted.sites,
+        planted.params,
+        sizes,
+        layout["panel_cell_types"],
+        layout["panel_rna_only"],
+        layout["panel_decoy_tfs"],
+        rng,
+    )
+    codes = {c.name: sequence_codes(c.seq.tobytes()) for c in planted.chromosomes}
+    bins = panel_bins(codes)
+    labelled = made.cell_types.loc[made.cell_types["labelled"], "cell_type"].tolist()
+    write_label_tsv(target("chromdragonn_labels"), bins, labels_from_peaks(bins, made.peaks, labelled),
+                    labelled)  # fmt: skip
+    write_text(
+        target("chromdragonn_expression"), made.expression.to_csv(sep="\t", float_format="%.4f")
+    )
+    write_text(target("chromdragonn_cell_types"), made.cell_types.to_csv(sep="\t", index=False))
+    write_text(
+        target("truth_panel_tf_activity"), made.tf_activity.to_csv(sep="\t", float_format="%.6g")
+    )
+    write_text(
+        target("truth_panel_activity"), made.element_activity.to_csv(sep="\t", float_format="%.4g")
+    )
+    write_gzip_text(target("truth_panel_peaks"), made.peaks.to_csv(sep="\t", index=False))
 
 
 def _write_genome_files(manifest: Manifest, target, planted: _Planted, rng):

@@ -12,12 +12,14 @@ validation loss are kept in ``<run_dir>/best.weights.h5``; the history goes to
 ``<run_dir>/history.tsv``.
 
 Submodules: :mod:`~seqreg.train.losses`, :mod:`~seqreg.train.checkpoint`,
-:mod:`~seqreg.train.fit`. Prediction with the reverse-complement and shift ensemble is
+:mod:`~seqreg.train.fit`, :mod:`~seqreg.train.chromdragonn` (ChromDragoNN's two-stage
+training across cell types, notebooks 11 and 12). Prediction with the reverse-complement and shift ensemble is
 :func:`seqreg.predict.predict`.
 """
 
 from __future__ import annotations
 
+from . import chromdragonn
 from .checkpoint import (
     BEST,
     CHECKPOINT,
@@ -67,6 +69,7 @@ __all__ = [
     "WarmupCosine",
     "binary_crossentropy",
     "build_compiled",
+    "chromdragonn",
     "claim_run_dir",
     "compile_model",
     "discard_run",

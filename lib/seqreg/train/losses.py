@@ -4,6 +4,8 @@
 - ``poisson_multinomial``: Poisson on each track's total plus a multinomial over its bins
   (Basenji2 / Borzoi, Linder et al. 2023).
 - ``bce``: binary cross-entropy of sigmoid outputs (Basset, DeepSEA, ChromDragoNN).
+- ``bce_logits``: binary cross-entropy of logits (ChromDragoNN's heads, whose training
+  applies the sigmoid inside the loss, as Torch's ``BCEWithLogitsLoss``).
 - ``masked_bce``: binary cross-entropy that ignores labels given as NaN (cell types or bins
   without a measurement, as in the Leopard-style conditioning models).
 
@@ -82,6 +84,21 @@ def binary_crossentropy(y_true, y_pred, epsilon: float = 1e-7):
 
 
 @keras.saving.register_keras_serializable("seqreg")
+def binary_crossentropy_logits(y_true, logits):
+    """Binary cross-entropy of logits, averaged over every axis but the batch.
+
+    ``(batch, ...)`` labels in {0, 1} and logits in, ``(batch,)`` out (Keras then averages
+    over the batch). Computed as ``max(z, 0) - z * y + log(1 + exp(-|z|))``, which equals
+    ``-y log(sigmoid(z)) - (1 - y) log(1 - sigmoid(z))`` and stays finite for any finite
+    logit (no ``log(0)`` and no overflow of ``exp``).
+    """
+    y_true = ops.cast(y_true, "float32")
+    logits = ops.cast(logits, "float32")
+    terms = ops.relu(logits) - logits * y_true + ops.log1p(ops.exp(-ops.abs(logits)))
+    return ops.mean(ops.reshape(terms, (ops.shape(terms)[0], -1)), axis=1)
+
+
+@keras.saving.register_keras_serializable("seqreg")
 def masked_binary_crossentropy(y_true, y_pred, epsilon: float = 1e-7):
     """Binary cross-entropy over the labels that are not NaN, per sample.
 
@@ -100,6 +117,7 @@ LOSSES: dict[str, Callable[..., Callable]] = {
     "poisson": lambda total_weight=0.2: poisson_loss,
     "poisson_multinomial": lambda total_weight=0.2: PoissonMultinomial(total_weight),
     "bce": lambda total_weight=0.2: binary_crossentropy,
+    "bce_logits": lambda total_weight=0.2: binary_crossentropy_logits,
     "masked_bce": lambda total_weight=0.2: masked_binary_crossentropy,
 }
 

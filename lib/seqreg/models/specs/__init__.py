@@ -8,6 +8,9 @@ classifiers, ``spec(scale, n_targets, seq_length=1024) -> dict`` with one sigmoi
 :func:`attention_spec` (``ARCHITECTURES["attention"]``): an Enformer-like attention model on
 the Basenji store, whose bins see the whole input (the microglia report's section 4.3
 compares its receptive field with the convolutional models').
+ChromDragoNN (:mod:`~seqreg.models.specs.chromdragonn`): the stage-1 multi-task models of
+its three trunks (:data:`CHROMDRAGONN_ARCHITECTURES`, :func:`chromdragonn_stage1_spec`) and
+the stage-2 models on TF expression (:func:`build_stage2`), notebooks 11 and 12.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ from __future__ import annotations
 from .attention import attention_spec
 from .basenji import basenji2_spec, basenji2018_spec
 from .basset import basset_spec
+from .chromdragonn import (
+    CHROMDRAGONN_ARCHITECTURES,
+    build_stage2,
+    build_stage2_head,
+    chromdragonn_stage1_spec,
+    chromdragonn_trunk,
+    embedding_width,
+)
 from .deepsea import deepsea_spec
 from .leopard import leopard_unet_spec
 
@@ -27,11 +38,17 @@ PEAK_ARCHITECTURES = {"basset": basset_spec, "deepsea": deepsea_spec}
 
 __all__ = [
     "ARCHITECTURES",
+    "CHROMDRAGONN_ARCHITECTURES",
     "PEAK_ARCHITECTURES",
     "attention_spec",
     "basenji2_spec",
     "basenji2018_spec",
     "basset_spec",
+    "build_stage2",
+    "build_stage2_head",
+    "chromdragonn_stage1_spec",
+    "chromdragonn_trunk",
     "deepsea_spec",
+    "embedding_width",
     "leopard_unet_spec",
 ]
