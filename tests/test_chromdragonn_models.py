@@ -88,10 +88,11 @@ def test_smaller_scales_keep_the_layer_structure(arch, scale):
 
 
 def test_demo_embedding_widths_are_fixed():
+    # the last convolution's 48 filters over 21 positions (1,000 -> 334 -> 84 -> 21)
     assert {arch: cd.embedding_width(arch, "demo") for arch in cd.CHROMDRAGONN_ARCHITECTURES} == {
-        "basset": 840,
-        "factorized": 840,
-        "resnet": 840,
+        "basset": 1008,
+        "factorized": 1008,
+        "resnet": 1008,
     }
     assert cd.embedding_width("resnet", "smoke") == 8 * 21
 

@@ -292,9 +292,11 @@ def build_stage2(stage1_model, arch: str, scale: str, n_expression: int, with_me
         Whether the models take the ``mean`` input (:func:`build_stage2_head`).
     tune
         False: the trunk is frozen (``trainable`` False, so a model compiled afterwards
-        leaves its weights alone, and its batch norms run in inference mode, keeping
-        their statistics); True: it is trained with the head. Compile after this call;
-        a model compiled before changing ``trainable`` must be compiled again.
+        leaves its weights alone, and ``full_model`` calls it in inference mode, so its
+        batch norms keep their statistics, even if it is made trainable later: build a
+        tuned model with ``tune=True`` instead); True: it is trained with the head.
+        Compile after this call; a model compiled before ``trainable`` changes must be
+        compiled again.
     seq_length
         Input length when ``stage1_model`` is None (default 1,000); otherwise read from
         the model and, if given, checked against it.
