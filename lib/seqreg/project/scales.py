@@ -177,9 +177,9 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # last conv. dense: units of the two fully connected layers of both stages; dropout
         # after each. stage1 / stage2: training (seqreg.train.TrainConfig fields); paper:
         # Adam 0.002 with batches of 256 for stage 1, 1e-4 with batches of 512 for stage 2.
-        # demo trains on a 2-core CPU: in notebook 11, three epochs of stage 1 on 16,200
-        # sequences of 1,000 bp took basset 99 s, factorized 165 s and resnet 218 s (other
-        # work sharing the cores); all embeddings are 48 x 21 = 1,008. Smaller widths gain
+        # demo trains on a 2-core CPU: in notebook 11, three epochs of stage 1 on 16,192
+        # sequences of 1,000 bp took basset 59 s, factorized 141 s and resnet 236 s; all
+        # embeddings are 48 x 21 = 1,008. Smaller widths gain
         # little: the ResNet's time is its 11 convolutions at full length (and their batch
         # norms), and widths 4, 6, 8, 24, 40 still took about 90 ms per batch of 64 against
         # 60-70 ms for Basset and Factorized Basset at about 320k parameters.
@@ -341,7 +341,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # starting from the frozen model's head at tuned_lr (each costs a sequence model's
         # training, so demo tunes the models with the mean in the first fold only).
         # pretrain_epochs: Fig 1B's two runs from a random head (trunk from stage 1, or
-        # random). *_steps: batches per epoch. Demo: 11 takes about 12 minutes.
+        # random). *_steps: batches per epoch. Demo: 11 takes about 16 minutes (942 s).
         "smoke": {
             "folds": 2,
             "test_per_fold": 2,
