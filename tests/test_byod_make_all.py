@@ -157,17 +157,21 @@ def test_a_dataset_of_fasta_gtf_and_bigwigs_runs_make_all_to_the_end(tmp_path):
         if reason:
             skipped[name] = reason
     # no genotypes, eQTL tables, GWAS SNPs, de novo variants, QTL files or H3K27ac and
-    # H3K4me1 tracks: exactly those notebooks skip, each saying why (its ATAC tracks feed
-    # the peak benchmark, 04; 14 runs without a U-Net, which 13 would have trained)
+    # H3K4me1 tracks, no cell-type panel: exactly those notebooks skip, each saying why (its
+    # ATAC tracks feed the peak benchmark, 04; 14 runs without a U-Net, which 13 would have
+    # trained)
     expected = [
         "06_variant_scores_eqtl.ipynb",
         "07_gwas_classification.ipynb",
         "10_autism_de_novo.ipynb",
+        "11_chromdragonn.ipynb",
+        "12_chromdragonn_motifs.ipynb",
         "13_leopard_conditioning.ipynb",
         "15_qtl_connectivity.ipynb",
     ]
     assert sorted(skipped) == expected, skipped
     assert "H3K27ac" in skipped["13_leopard_conditioning.ipynb"]
+    assert "accessibility_labels" in skipped["11_chromdragonn.ipynb"]
     assert "genotypes" in skipped["06_variant_scores_eqtl.ipynb"]
     assert "gwas_snps" in skipped["07_gwas_classification.ipynb"]
     assert "de_novo_variants" in skipped["10_autism_de_novo.ipynb"]

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..project.errors import InputFileError
-from ..project.files import atomic_path
+from ..project.files import write_gzip_text
 
 #: accepted names of the first three columns of a label TSV
 COORDINATE_NAMES = (("chr", "chrom", "chromosome", "#chr", "#chrom"), ("start",), ("end", "stop"))
@@ -165,15 +165,14 @@ def read_label_tsv(path: str | Path) -> LabelMatrix:
 
 def write_label_tsv(path: str | Path, bins: pd.DataFrame, labels: np.ndarray,
                     cell_types: Sequence[str]) -> Path:  # fmt: skip
-    """Write a gzipped label TSV atomically (``chr start end <cell types...>``)."""
+    """Write a gzipped label TSV atomically and byte-reproducibly (``chr start end <cell
+    types...>``)."""
     labels = np.asarray(labels, dtype=np.uint8)
     frame = pd.DataFrame(labels, columns=list(cell_types))
     frame.insert(0, "end", bins["end"].to_numpy())
     frame.insert(0, "start", bins["start"].to_numpy())
     frame.insert(0, "chr", bins["chrom"].to_numpy())
-    with atomic_path(path) as tmp, gzip.open(tmp, "wt", compresslevel=6) as handle:
-        frame.to_csv(handle, sep="\t", index=False)
-    return Path(path)
+    return write_gzip_text(path, frame.to_csv(sep="\t", index=False))  # no timestamp: reproducible
 
 
 def read_packbit_joblib(path: str | Path, with_sequences: bool = False):
