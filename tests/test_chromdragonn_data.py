@@ -210,3 +210,33 @@ def test_smoke_panel_reads_through_the_manifest(smoke_manifest):
     peaks = pd.read_csv(smoke_manifest.truth_path("panel_peaks"), sep="\t")
     again = cd.labels_from_peaks(panel.labels.bins, peaks, panel.labelled)
     assert np.array_equal(again, panel.labels.labels)
+    # expression: the planted TFs and decoys named after unplanted JASPAR TFs, paralogs first
+    from seqreg.simulate import grammar
+    from seqreg.simulate.panel import decoy_names
+
+    planted = list(grammar.MOTIF_IDS)
+    genes = list(panel.expression.columns)
+    assert genes[: len(planted)] == planted
+    decoys = genes[len(planted) :]
+    assert decoys == decoy_names(len(decoys)) and not set(decoys) & set(planted)
+    truth = pd.read_csv(smoke_manifest.truth_path("panel_tf_activity"), sep="\t", index_col=0)
+    assert list(truth.index) == planted
+
+
+def test_decoy_names_are_unplanted_jaspar_paralogs_first():
+    from seqreg.sequence import load_jaspar_collection
+    from seqreg.simulate import grammar
+    from seqreg.simulate.panel import decoy_names
+
+    jaspar = {m.name: {f.strip() for f in m.family.split(";")} for m in load_jaspar_collection()}
+    first = decoy_names(40)
+    assert len(set(first)) == 40 and not set(first) & set(grammar.MOTIF_IDS)
+    assert "TBP" not in first and all("::" not in n for n in first)
+    planted_families = set().union(*(jaspar[tf] for tf in grammar.MOTIF_IDS))
+    assert all(jaspar[n] & planted_families for n in first)
+    assert {"HNF4G", "GATA2", "CEBPA", "FOXA1"} <= set(first)
+    many = decoy_names(1609)
+    assert many[:40] == first and len(set(many)) == 1609
+    assert many[-1].startswith("TFDECOY") and all(n in jaspar for n in many[:700])
+    with pytest.raises(ValueError, match="at least 0"):
+        decoy_names(-1)

@@ -153,3 +153,78 @@ def test_trim_pattern_and_an_unmatchable_pattern():
     assert matches.empty and "matrix_id" in matches.columns
     with pytest.raises(ValueError, match="motif"):
         interpret.match_patterns([pattern], [])
+
+
+def _matches(rows):
+    return pd.DataFrame(rows, columns=["cell_type", "pattern", "sign", "name", "q"])
+
+
+def test_motif_activity_counts_positive_significant_matches_of_each_cell_type():
+    matches = _matches([
+        ("a", "p0", 1, "HNF4A", 0.001),
+        ("a", "p0", 1, "HNF4G", 0.01),  # a paralog the same pattern matches
+        ("b", "p0", 1, "HNF4A", 0.2),  # not significant
+        ("b", "p1", -1, "GATA1", 0.001),  # a negative pattern
+        ("c", "p0", 1, "GATA1", 0.01),
+        ("c", "p1", 1, "GATA1", 0.02),  # twice in one cell type is still 1
+    ])  # fmt: skip
+    activity = interpret.motif_activity(matches, ["a", "b", "c", "d"])
+    assert list(activity.columns) == ["a", "b", "c", "d"]
+    assert activity.to_dict("index") == {
+        "GATA1": {"a": 0, "b": 0, "c": 1, "d": 0},
+        "HNF4A": {"a": 1, "b": 0, "c": 0, "d": 0},
+        "HNF4G": {"a": 1, "b": 0, "c": 0, "d": 0},
+    }
+    assert interpret.motif_activity(matches.iloc[:0], ["a"]).empty
+    with pytest.raises(ValueError, match="lack columns"):
+        interpret.motif_activity(matches.drop(columns="sign"), ["a"])
+
+
+def test_motif_binding_tfs_splits_dimers_and_ignores_case():
+    genes = ["FOS", "JUN", "Hnf4a", "GATA1"]
+    assert interpret.motif_binding_tfs("FOS::JUN", genes) == ["FOS", "JUN"]
+    assert interpret.motif_binding_tfs("HNF4A", genes) == ["Hnf4a"]
+    assert interpret.motif_binding_tfs("Gata1", genes) == ["GATA1"]
+    assert interpret.motif_binding_tfs("CTCF", genes) == []
+
+
+def test_motif_regulators_correlates_each_motif_with_the_tfs_that_bind_it():
+    rng = np.random.default_rng(0)
+    cells = [f"c{i}" for i in range(10)]
+    active = np.array([1, 1, 1, 0, 0, 0, 0, 0, 1, 0])
+    expression = pd.DataFrame(
+        {
+            "HNF4A": active * 5.0 + rng.normal(0, 0.3, 10),  # drives the motif
+            "HNF4G": rng.normal(3, 1, 10),  # a paralog: same motif, unrelated expression
+            "DECOY": active * 5.0 + rng.normal(0, 0.3, 10),  # correlated but binds nothing
+            "FLAT": np.ones(10),
+        },
+        index=cells,
+    )
+    activity = pd.DataFrame(
+        [active, np.ones(10, int), np.zeros(10, int)],
+        index=["HNF4A", "CTCF", "FLAT"],
+        columns=cells,
+    )
+    # HNF4G's matrix is matched by the same patterns as HNF4A's
+    activity.loc["HNF4G"] = active
+    table = interpret.motif_regulators(activity, expression)
+    assert set(table["motif"]) == {"HNF4A", "HNF4G"}  # CTCF everywhere, FLAT nowhere
+    assert list(table["tf"]) == ["HNF4A", "HNF4G"]  # each motif with its own TF only
+    top = table.iloc[0]
+    expected = np.corrcoef(active, expression["HNF4A"])[0, 1]
+    assert top["r"] == pytest.approx(expected)
+    from scipy.stats import pearsonr
+
+    assert table["p"].tolist() == pytest.approx(
+        [pearsonr(active, expression[tf]).pvalue for tf in ("HNF4A", "HNF4G")]
+    )
+    assert top["q"] < 0.001 < table.iloc[1]["q"]
+    assert top["n_active"] == 4 and top["n_cell_types"] == 10
+    # the unrestricted scan: every TF for every motif; the non-binding DECOY now ranks
+    scan = interpret.motif_regulators(
+        activity, expression, binding={m: list(expression.columns) for m in activity.index}
+    )
+    assert "DECOY" in set(scan.head(4)["tf"]) and "FLAT" not in set(scan["tf"])
+    with pytest.raises(ValueError, match="no row for cell types"):
+        interpret.motif_regulators(activity, expression.iloc[:5])

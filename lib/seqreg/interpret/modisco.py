@@ -441,3 +441,125 @@ def load_patterns(path: str | Path) -> list[Pattern]:
                 )
             )
     return patterns
+
+
+def motif_activity(matches: pd.DataFrame, cell_types: Sequence[str],
+                   q_threshold: float = 0.05, sign: int = 1) -> pd.DataFrame:  # fmt: skip
+    """Binary motif activity across cell types (Nair et al. 2019, Fig. 3A).
+
+    A JASPAR motif is active in a cell type when one of the cell type's TF-MoDISco patterns
+    of the given ``sign`` matches it at ``q <= q_threshold`` (any of the matches
+    :func:`match_patterns` kept per pattern, so paralogs whose matrices the same pattern
+    matches are active together).
+
+    Parameters
+    ----------
+    matches
+        :func:`match_patterns` tables of several cell types, concatenated, with a
+        ``cell_type`` column.
+    cell_types
+        The cell types analysed (columns of the result, in this order; a cell type without
+        matches is all zero).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Motif name (JASPAR's TF name, index ``motif``) x cell type, 0/1 integers; motifs
+        in name order. Empty (no rows) when nothing matches.
+
+    Raises
+    ------
+    ValueError
+        When ``matches`` lacks a column it needs.
+    """
+    import pandas as pd
+
+    columns = pd.Index(list(cell_types), name="cell_type")
+    need = {"cell_type", "name", "q", "sign"}
+    if len(matches.columns) and not need <= set(matches.columns):
+        raise ValueError(f"matches lack columns {sorted(need - set(matches.columns))}")
+    if not len(matches):
+        return pd.DataFrame(index=pd.Index([], name="motif"), columns=columns, dtype=int)
+    kept = matches[(matches["q"] <= q_threshold) & (matches["sign"] == sign)]
+    table = pd.crosstab(kept["name"], kept["cell_type"]).clip(upper=1)
+    table = table.reindex(columns=columns, fill_value=0).sort_index()
+    table.index.name = "motif"
+    return table.astype(int)
+
+
+def motif_binding_tfs(motif: str, genes: Sequence[str]) -> list[str]:
+    """The TFs of ``genes`` that bind a JASPAR motif: its name, heterodimers (``FOS::JUN``)
+    split into both partners, matched case-insensitively (JASPAR's mouse matrices are in
+    lower case). Returns the names as ``genes`` spells them."""
+    by_upper = {str(g).upper(): g for g in genes}
+    partners = [part.strip().upper() for part in str(motif).split("::")]
+    return [by_upper[p] for p in partners if p in by_upper]
+
+
+def motif_regulators(activity: pd.DataFrame, expression: pd.DataFrame,
+                     binding: dict[str, Sequence[str]] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Pearson correlation of each motif's activity with the expression of the TFs that
+    bind it, across cell types (Nair et al. 2019, Fig. 3A: trans-regulators of motifs).
+
+    Motifs active in every analysed cell type or in none are left out (no variation).
+    p-values are two-sided (Student's t with n - 2 degrees of freedom), q-values
+    Benjamini-Hochberg over every pair tested, so asking about more TFs per motif costs
+    significance.
+
+    Parameters
+    ----------
+    activity
+        Motif x cell type 0/1 (:func:`motif_activity`).
+    expression
+        Cell type x TF expression (e.g. arcsinh TPM); must hold every cell type of
+        ``activity``.
+    binding
+        Motif -> the TFs to correlate with it. Default: the TFs that bind the motif
+        (:func:`motif_binding_tfs`); pass every TF to each motif for the unrestricted scan.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``motif``, ``tf``, ``r``, ``p``, ``q``, ``n_active`` (cell types where the motif is
+        active), ``n_cell_types``; sorted by ``r``, largest first. TFs whose expression does
+        not vary across the cell types are left out.
+
+    Raises
+    ------
+    ValueError
+        When ``expression`` lacks cell types of ``activity``.
+    """
+    import pandas as pd
+    from scipy import stats as st
+
+    from ..stats import bh_fdr
+
+    columns = ["motif", "tf", "r", "p", "q", "n_active", "n_cell_types"]
+    missing = [c for c in activity.columns if c not in expression.index]
+    if missing:
+        raise ValueError(f"expression has no row for cell types {missing}")
+    expr = expression.loc[list(activity.columns)].astype(float)
+    n = expr.shape[0]
+    centred = expr - expr.mean()
+    norms = np.sqrt((centred**2).sum())
+    rows = []
+    for motif, values in activity.iterrows():
+        a = values.to_numpy(float)
+        if n < 3 or a.min() == a.max():
+            continue
+        tfs = list(binding[motif]) if binding is not None else motif_binding_tfs(motif, expr.columns)
+        tfs = [tf for tf in dict.fromkeys(tfs) if tf in expr.columns and norms[tf] > 0]
+        if not tfs:
+            continue
+        da = a - a.mean()
+        r = (centred[tfs].mul(da, axis=0)).sum() / (norms[tfs] * np.sqrt((da**2).sum()))
+        r = r.clip(-1.0, 1.0)
+        t = r * np.sqrt((n - 2) / np.maximum(1.0 - r**2, 1e-12))
+        p = pd.Series(2.0 * st.t.sf(np.abs(t.to_numpy()), n - 2), index=t.index)
+        for tf in tfs:
+            rows.append((motif, tf, float(r[tf]), float(p[tf]), int(a.sum()), n))
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    table = pd.DataFrame(rows, columns=["motif", "tf", "r", "p", "n_active", "n_cell_types"])
+    table["q"] = bh_fdr(table["p"].to_numpy())
+    return table[columns].sort_values("r", ascending=False, kind="stable").reset_index(drop=True)

@@ -12,7 +12,11 @@ accessibility is known:
   TF weakened and the others varied (:func:`grammar.tf_activity`).
 - **TF expression**: arcsinh(TPM), the unit of ChromDragoNN's ``rna_quants_1630tf``, of the
   planted TFs (TPM a noisy monotone function of activity) and of many decoy TFs whose
-  expression varies between cell types independently of tissue and of accessibility.
+  expression varies between cell types independently of tissue and of accessibility. Decoys
+  carry the names of real JASPAR 2024 TFs that were not planted, paralogs of the planted
+  TFs first (:func:`decoy_names`): their matrices match the planted motifs, so a motif's
+  binding TFs include decoys, as a real motif's family does, and only expression can tell
+  the planted TF from its paralogs (Fig. 3A).
 - **Reproducible peaks**: an element's activity (the planted logistic of its binding sites'
   drive) becomes a latent ``logit(activity) + N(0, 0.4)`` per cell type; each of two
   replicates calls a peak where the latent plus its own ``N(0, 0.4)`` noise is positive,
@@ -58,7 +62,7 @@ class Panel:
     tf_activity
         TF x cell type planted activity in [0, 1] (the planted TFs only).
     expression
-        TF x cell type arcsinh(TPM), planted TFs then decoys (``TFDECOY###``).
+        TF x cell type arcsinh(TPM), planted TFs then decoys (:func:`decoy_names`).
     element_activity
         element x labelled cell type activity in [0, 1].
     peaks
@@ -90,16 +94,61 @@ def panel_cell_types(n_labelled: int, n_rna_only: int) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cell_type", "tissue", "labelled"])
 
 
+def decoy_names(n_decoys: int, release: str = "JASPAR2024") -> list[str]:
+    """Names for ``n_decoys`` decoy TFs: real JASPAR TFs that the grammar did not plant.
+
+    First the paralogs of the planted TFs (JASPAR CORE vertebrate TFs of a planted TF's
+    family), dealt out family by family so that every planted family gets decoys; then the
+    other JASPAR TFs in name order; past those, ``TFDECOY####``. Heterodimers (``A::B``),
+    fusions and the TATA-box TBP are left out. Deterministic (no random draw), so the
+    expression values do not depend on the names.
+
+    Raises
+    ------
+    ValueError
+        When ``n_decoys`` is negative.
+    """
+    from ..sequence.motifs import load_jaspar_collection
+
+    if n_decoys < 0:
+        raise ValueError(f"n_decoys must be at least 0, not {n_decoys}")
+    planted = set(grammar.MOTIF_IDS) | {grammar.CORE_PROMOTER_MOTIF[0]}
+    families: dict[str, set[str]] = {}
+    for motif in load_jaspar_collection(release):
+        if "::" in motif.name or "-" in motif.name:
+            continue
+        parts = {f.strip() for f in motif.family.split(";") if f.strip()}
+        families.setdefault(motif.name, set()).update(parts)
+    free = sorted(name for name in families if name not in planted)
+    queues = []
+    for tf in grammar.MOTIF_IDS:  # the planted TFs' families, in the grammar's order
+        for family in sorted(families.get(tf, ())):
+            queues.append([name for name in free if family in families[name]])
+    order: list[str] = []
+    taken: set[str] = set()
+    while any(queues):
+        for queue in queues:
+            while queue and queue[0] in taken:
+                queue.pop(0)
+            if queue:
+                order.append(queue.pop(0))
+                taken.add(order[-1])
+    order += [name for name in free if name not in taken]
+    order += [f"TFDECOY{i:04d}" for i in range(1, max(0, n_decoys - len(order)) + 1)]
+    return order[:n_decoys]
+
+
 def panel_expression(tf_act: pd.DataFrame, n_decoys: int, rng: np.random.Generator) -> pd.DataFrame:
     """arcsinh(TPM) of the planted TFs and ``n_decoys`` decoys (rows) per cell type.
 
-    Planted TFs: ``log2(TPM + 1) = 1 + 7 * activity + N(0, 0.4)``; decoys:
-    ``log2(TPM + 1) ~ Gamma(2, 1.5)`` drawn per cell type, unrelated to tissue.
+    Planted TFs: ``log2(TPM + 1) = 1 + 7 * activity + N(0, 0.4)``; decoys
+    (:func:`decoy_names`): ``log2(TPM + 1) ~ Gamma(2, 1.5)`` drawn per cell type, unrelated
+    to tissue and to accessibility.
     """
     log2_planted = 1.0 + 7.0 * tf_act.to_numpy() + rng.normal(0.0, 0.4, size=tf_act.shape)
     log2_decoys = rng.gamma(2.0, 1.5, size=(int(n_decoys), tf_act.shape[1]))
     log2_tpm = np.clip(np.vstack([log2_planted, log2_decoys]), 0.0, None)
-    names = list(tf_act.index) + [f"TFDECOY{i:03d}" for i in range(1, int(n_decoys) + 1)]
+    names = list(tf_act.index) + decoy_names(int(n_decoys))
     table = pd.DataFrame(np.arcsinh(2.0**log2_tpm - 1.0), index=names, columns=tf_act.columns)
     table.index.name = "tf"
     return table
