@@ -279,6 +279,14 @@ EXPECTATIONS = {
             and all(-1 <= v <= 1 for v in m["silhouette"].values())
         ),
         lambda m: len(m["recovery"]) == 6,
+        # Fig 3A lists only significant (motif, binding TF) pairs, at most 15, and counts
+        # the decoys among them and in the unrestricted scan
+        lambda m: (
+            len(m["top_regulators"]) <= min(15, m["regulator_pairs"])
+            and all(r["q"] < 0.05 for r in m["top_regulators"])
+            and isinstance(m["decoys_in_top_regulators"], int)
+            and isinstance(m["decoys_in_top_unrestricted"], int)
+        ),
     ],
     "13_leopard_conditioning": [
         # the report's panel, two marks each, labels a minority of bins; the smallest smoke

@@ -340,8 +340,8 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # tuned_variants ("mean", "nomean"): the stage-2 models that also tune the trunk,
         # starting from the frozen model's head at tuned_lr (each costs a sequence model's
         # training, so demo tunes the models with the mean in the first fold only).
-        # pretrain_epochs: Fig 1B's two runs from a random head (trunk from stage 1, or
-        # random). *_steps: batches per epoch. Demo: 11 takes about 16 minutes (942 s).
+        # pretrain_epochs, pretrain_steps: Fig 1B's two runs from a random head (trunk from
+        # stage 1, or random). *_steps: batches per epoch.
         "smoke": {
             "folds": 2,
             "test_per_fold": 2,
@@ -359,6 +359,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "tuned_folds": (),
             "tuned_variants": ("mean",),
             "pretrain_epochs": 0,
+            "pretrain_steps": 4,
             "eval_every": 10,
             "patience": 3,
         },
@@ -379,6 +380,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "tuned_folds": (0,),
             "tuned_variants": ("mean",),
             "pretrain_epochs": 2,
+            "pretrain_steps": 50,
             "eval_every": 30,
             "patience": 3,
         },
@@ -399,6 +401,7 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "tuned_folds": (0, 1, 2, 3, 4),
             "tuned_variants": ("nomean", "mean"),
             "pretrain_epochs": 20,
+            "pretrain_steps": 4000,
             "eval_every": 500,
             "patience": 5,
         },
