@@ -547,7 +547,9 @@ def motif_regulators(activity: pd.DataFrame, expression: pd.DataFrame,
         a = values.to_numpy(float)
         if n < 3 or a.min() == a.max():
             continue
-        tfs = list(binding[motif]) if binding is not None else motif_binding_tfs(motif, expr.columns)
+        tfs = (
+            list(binding[motif]) if binding is not None else motif_binding_tfs(motif, expr.columns)
+        )
         tfs = [tf for tf in dict.fromkeys(tfs) if tf in expr.columns and norms[tf] > 0]
         if not tfs:
             continue

@@ -33,6 +33,7 @@ rest of the dataset does not change when the panel's size does.
 
 from __future__ import annotations
 
+import functools
 import zlib
 from dataclasses import dataclass
 
@@ -108,10 +109,18 @@ def decoy_names(n_decoys: int, release: str = "JASPAR2024") -> list[str]:
     ValueError
         When ``n_decoys`` is negative.
     """
-    from ..sequence.motifs import load_jaspar_collection
-
     if n_decoys < 0:
         raise ValueError(f"n_decoys must be at least 0, not {n_decoys}")
+    return list(_decoy_order(release)[:n_decoys]) + [
+        f"TFDECOY{i:04d}" for i in range(1, max(0, n_decoys - len(_decoy_order(release))) + 1)
+    ]
+
+
+@functools.lru_cache(maxsize=4)
+def _decoy_order(release: str) -> tuple[str, ...]:
+    """Unplanted JASPAR TF names, paralogs of the planted TFs first (see :func:`decoy_names`)."""
+    from ..sequence.motifs import load_jaspar_collection
+
     planted = set(grammar.MOTIF_IDS) | {grammar.CORE_PROMOTER_MOTIF[0]}
     families: dict[str, set[str]] = {}
     for motif in load_jaspar_collection(release):
@@ -134,8 +143,7 @@ def decoy_names(n_decoys: int, release: str = "JASPAR2024") -> list[str]:
                 order.append(queue.pop(0))
                 taken.add(order[-1])
     order += [name for name in free if name not in taken]
-    order += [f"TFDECOY{i:04d}" for i in range(1, max(0, n_decoys - len(order)) + 1)]
-    return order[:n_decoys]
+    return tuple(order)
 
 
 def panel_expression(tf_act: pd.DataFrame, n_decoys: int, rng: np.random.Generator) -> pd.DataFrame:
