@@ -287,3 +287,53 @@ def test_quantile_normalisation_to_a_reference_by_hand():
     assert np.all(np.diff(smaller[np.argsort(track)]) >= 0)
     with pytest.raises(ValueError, match="finite values"):
         quantile_normalize_to_reference(track, np.array([np.nan]), ref)
+
+
+def _panel_dataset(data_root):
+    """A FASTA, a label TSV of three cell types and their expression, in a manifest."""
+    root = data_root / "panel"
+    root.mkdir()
+    rng = np.random.default_rng(0)
+    write_fasta(root / "genome.fa", {"chr1": bytes(rng.choice(list(b"ACGT"), 3000))})
+    rows = ["chr\tstart\tend\ta\tb\tc"] + [
+        f"1\t{s}\t{s + 200}\t{s // 50 % 2}\t0\t1" for s in range(500, 2300, 50)
+    ]
+    with gzip.open(root / "labels.tsv.gz", "wt") as handle:
+        handle.write("\n".join(rows) + "\n")
+    (root / "rna.tsv").write_text("tf\ta\tb\tc\trna_only\nGATA1\t1\t2\t3\t4\nSPI1\t0\t1\t0\t2\n")
+    manifest = data_root / "panel.yaml"
+    manifest.write_text(textwrap.dedent("""\
+        schema_version: 1
+        name: panel
+        description: a cell-type panel
+        root: panel
+        genomes:
+          - {id: g, species: Homo sapiens, assembly: toy}
+        files:
+          - {id: genome, role: genome_fasta, format: fasta, path: genome.fa, genome: g}
+          - {id: chromdragonn_labels, role: accessibility_labels, format: tsv_gz, path: labels.tsv.gz}
+          - {id: chromdragonn_expression, role: tf_expression, format: tsv, path: rna.tsv}
+        """))  # fmt: skip
+    return manifest
+
+
+def test_prepare_reads_a_cell_type_panel_and_refuses_bad_labels_or_expression(tmp_path):
+    manifest = _panel_dataset(tmp_path)
+    prepare(manifest, "smoke", tmp_path, progress=False)
+    stamp = stamp_path("panel", "smoke", tmp_path)
+    assert stamp.exists()
+    checked = json.loads((tmp_path / "panel" / ".seqreg" / "checked.json").read_text())
+    assert [v["cell_types"] for k, v in checked.items() if k.startswith("panel:")] == [3]
+    # expression lacking a labelled cell type: one error naming both files, no stamp
+    (tmp_path / "panel" / "rna.tsv").write_text("tf\ta\tb\trna_only\nGATA1\t1\t2\t4\n")
+    with pytest.raises(InputFileError, match=r"rna\.tsv.*no expression for 1 cell type.*labels"):
+        prepare(manifest, "smoke", tmp_path, progress=False)
+    assert not stamp.exists()
+    (tmp_path / "panel" / "rna.tsv").write_text("tf\ta\tb\tc\nGATA1\t1\t2\t3\n")
+    prepare(manifest, "smoke", tmp_path, progress=False)
+    # a label that is not 0 or 1
+    with gzip.open(tmp_path / "panel" / "labels.tsv.gz", "wt") as handle:
+        handle.write("chr\tstart\tend\ta\tb\tc\n1\t500\t700\t0\t2\t1\n")
+    with pytest.raises(InputFileError, match=r"labels\.tsv\.gz.*0 or 1"):
+        prepare(manifest, "smoke", tmp_path, progress=False)
+    assert not stamp.exists()

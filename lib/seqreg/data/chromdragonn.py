@@ -158,7 +158,8 @@ def cell_type_folds(cell_types: Sequence[str], tissues: Sequence[str], n_folds: 
     if len(cell_types) < held + 2:
         raise ValueError(
             f"{len(cell_types)} cell types cannot give {n_valid} validation and {n_folds} folds "
-            f"of {test_per_fold} test cell types and leave two to pre-train on"
+            f"of {test_per_fold} test cell types and leave two to pre-train on (notebook 11: "
+            "lower its folds, test_per_fold or n_valid parameters)"
         )
     rng = np.random.default_rng(seed)
     by_tissue: dict[str, list[str]] = {}
@@ -438,28 +439,6 @@ class CellTypePanel:
         return [c for c in self.expression.index if c not in labelled]
 
 
-def _label_entry(manifest):
-    entries = manifest.files_with_role("accessibility_labels")
-    named = [e for e in entries if e.id == "chromdragonn_labels"]
-    if named or len(entries) == 1:
-        return (named or entries)[0]
-    raise KeyError(
-        f"{manifest.source}: name the cell-type label file 'chromdragonn_labels' (role "
-        f"accessibility_labels); found {', '.join(e.id for e in entries) or 'none'}"
-    )
-
-
-def _entry_with_id(manifest, file_id: str, role: str):
-    entries = manifest.files_with_role(role)
-    named = [e for e in entries if e.id == file_id]
-    if named or len(entries) == 1:
-        return (named or entries)[0]
-    raise KeyError(
-        f"{manifest.source}: name the file {file_id!r} (role {role}); found "
-        f"{', '.join(e.id for e in entries) or 'none'}"
-    )
-
-
 def read_panel_labels(entry):
     """Labels of a manifest entry: a label TSV (``tsv``/``tsv_gz``), one packbit joblib, or
     the released ``dnase.chr.packbited.tar.gz`` (its ``dnase.chr*.packbit.joblib`` files,
@@ -507,9 +486,11 @@ def read_panel_labels(entry):
 def load_panel(manifest) -> CellTypePanel:
     """The labels, TF expression and tissues of a dataset's cell-type panel.
 
-    Reads the files with ids ``chromdragonn_labels`` (role ``accessibility_labels``),
-    ``chromdragonn_expression`` (role ``tf_expression``) and, when present,
-    ``chromdragonn_cell_types`` (role ``sample_table``: ``cell_type``, ``tissue``).
+    Reads the files :func:`seqreg.io.panel_entries` names: ids ``chromdragonn_labels``
+    (role ``accessibility_labels``), ``chromdragonn_expression`` (role ``tf_expression``)
+    and, when present, ``chromdragonn_cell_types`` (role ``sample_table``: ``cell_type``,
+    ``tissue``). ``make data`` reads the panel once through this function too
+    (:func:`seqreg.project.datasets.check_consistency`), so bad files fail there.
 
     Raises
     ------
@@ -518,12 +499,13 @@ def load_panel(manifest) -> CellTypePanel:
     InputFileError
         For unreadable files, or labelled cell types without expression (naming both files).
     """
-    from ..io.chromdragonn import align_expression, read_expression
+    from ..io.chromdragonn import align_expression, panel_entries, read_expression
     from ..io.chroms import match_chrom
     from ..project.errors import InputFileError
     from .inputs import genome_chrom_sizes
 
-    labels = read_panel_labels(_label_entry(manifest))
+    label_entry, expression_entry, table_entry = panel_entries(manifest)
+    labels = read_panel_labels(label_entry)
     sizes = genome_chrom_sizes(manifest)
     names = {c: match_chrom(c, sizes) for c in pd.unique(labels.bins["chrom"])}
     renamed = labels.bins["chrom"].map(names)
@@ -540,16 +522,12 @@ def load_panel(manifest) -> CellTypePanel:
                  ", ".join(sorted(c for c, n in names.items() if n is None)[:5]))  # fmt: skip
     bins = labels.bins.assign(chrom=renamed)[keep].reset_index(drop=True)
     labels = type(labels)(bins, labels.labels[keep], labels.cell_types, labels.path)
-    expression_entry = _entry_with_id(manifest, "chromdragonn_expression", "tf_expression")
     expression = read_expression(expression_entry.local_path)
     aligned = align_expression(labels, expression, expression_entry.local_path)
     ordered = pd.concat([aligned, expression.drop(index=labels.cell_types)])
     tissues = pd.Series("unknown", index=ordered.index, name="tissue")
-    table_entry = [
-        e for e in manifest.files_with_role("sample_table") if e.id == "chromdragonn_cell_types"
-    ]
-    if table_entry:
-        path = table_entry[0].local_path
+    if table_entry is not None:
+        path = table_entry.local_path
         try:
             table = pd.read_csv(path, sep="\t")
         except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as error:

@@ -71,6 +71,7 @@ __getattr__, __dir__, __all__ = _lazy.attach(
             "read_packbit_joblib",
             "read_expression",
             "align_expression",
+            "panel_entries",
         ],
     },
 )

@@ -299,7 +299,43 @@ def align_expression(labels: LabelMatrix, expression: pd.DataFrame,
         raise InputFileError(
             expression_path,
             f"has no expression for {len(missing)} cell type(s) of the label matrix "
-            f"{labels.path}: {shown} (its cell types: {', '.join(map(str, expression.index[:5]))}"
+            f"{labels.path}: {shown} (the expression table's cell types: "
+            f"{', '.join(map(str, expression.index[:5]))}"
             f"{', ...' if len(expression) > 5 else ''})",
         )
     return expression.loc[labels.cell_types]
+
+
+def panel_entries(manifest):
+    """The manifest entries of a ChromDragoNN cell-type panel: ``(labels, expression,
+    cell_types)``.
+
+    Each is the file with id ``chromdragonn_labels`` (role ``accessibility_labels``),
+    ``chromdragonn_expression`` (role ``tf_expression``) or ``chromdragonn_cell_types``
+    (role ``sample_table``), or else the only file of that role; the cell-type table is
+    optional (``None`` without one).
+
+    Raises
+    ------
+    KeyError
+        When labels or expression are missing, or several files of the role leave it
+        ambiguous, naming the manifest and the ids found.
+    """
+
+    def pick(file_id: str, role: str, required: bool):
+        entries = manifest.files_with_role(role)
+        named = [e for e in entries if e.id == file_id]
+        if named or len(entries) == 1:
+            return (named or entries)[0]
+        if not required and not entries:
+            return None
+        raise KeyError(
+            f"{manifest.source}: name the file {file_id!r} (role {role}); found "
+            f"{', '.join(e.id for e in entries) or 'none'}"
+        )
+
+    return (
+        pick("chromdragonn_labels", "accessibility_labels", True),
+        pick("chromdragonn_expression", "tf_expression", True),
+        pick("chromdragonn_cell_types", "sample_table", False),
+    )

@@ -365,8 +365,37 @@ def check_consistency(manifest: Manifest) -> None:
                     if empty:
                         log.warning("%s: track '%s' holds no finite value on %d chromosome(s) (%s)",
                                     entry.local_path, entry.id, len(empty), ", ".join(empty[:5]))  # fmt: skip
+        _check_panel(manifest, state)
     finally:
         write_json(state_path, state)
+
+
+def _check_panel(manifest: Manifest, state: dict) -> None:
+    """Read a ChromDragoNN cell-type panel (labels, expression, cell-type table) once, so
+    that a bad label or expression file fails ``make data`` rather than notebook 11;
+    remembered by the files' sizes and modification times."""
+    from ..io.chromdragonn import panel_entries
+
+    if not manifest.files_with_role("accessibility_labels"):
+        return
+    try:
+        entries = [e for e in panel_entries(manifest) if e is not None]
+    except KeyError:  # no expression to go with the labels: not a panel for notebook 11
+        return
+    if not all(e.local_path.exists() for e in entries):
+        return
+    key = "panel:" + "|".join(str(e.local_path) for e in entries)
+    files = [[e.local_path.stat().st_size, e.local_path.stat().st_mtime_ns] for e in entries]
+    if state.get(key, {}).get("files") == files:
+        return
+    from ..data.chromdragonn import load_panel
+
+    panel = load_panel(manifest)
+    state[key] = {
+        "files": files,
+        "cell_types": len(panel.labelled),
+        "rna_only": len(panel.rna_only),
+    }
 
 
 def _matches(pattern: str, chrom: str) -> bool:
