@@ -417,7 +417,9 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
         # out), the central crop_bp bases TF-MoDISco sees, its seqlet cap and Leiden runs
         # (modiscolite's default is 50) and nearest neighbours (its default 500; 150 finds
         # the same patterns on a planted toy in a third of the time), every
-        # impute_every-th bin imputed for the t-SNE maps.
+        # impute_every-th bin imputed for the t-SNE maps. Demo: three cell types per tissue
+        # (Fig 3A correlates motif activity with expression across them, so more cell
+        # types give it more power) of 500 bins each, to stay within 10 minutes.
         "smoke": {
             "per_tissue": 1,
             "n_sequences": 150,
@@ -430,8 +432,8 @@ _PRESETS: dict[str, dict[str, dict[str, Any]]] = {
             "tsne_perplexity": 3,
         },
         "demo": {
-            "per_tissue": 2,
-            "n_sequences": 800,
+            "per_tissue": 3,
+            "n_sequences": 500,
             "min_sequences": 100,
             "crop_bp": 400,
             "max_seqlets": 1000,
