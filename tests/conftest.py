@@ -76,22 +76,20 @@ def smoke_store(smoke_manifest, tmp_path_factory) -> Path:
     return path
 
 
-#: Small inputs that real users' data resembles (README.md there lists each case); CI lays
-#: this folder out read-only beside the repository, so tests work on copies.
-BYOD_CASES = PROJECT_ROOT.parent / "shared" / "cases" / "byod"
+#: Small inputs that real users' data resembles (README.md there lists each case); tests
+#: work on copies, so the folder stays as committed.
+BYOD_CASES = PROJECT_ROOT / "tests" / "cases" / "byod"
 
 
 @pytest.fixture
 def byod_case(tmp_path):
-    """``byod_case(name)`` -> a writable copy of the case folder ``../shared/cases/byod/<name>``."""
+    """``byod_case(name)`` -> a writable copy of the case folder ``tests/cases/byod/<name>``."""
     import shutil
 
     def copy(name: str) -> Path:
         source = BYOD_CASES / name
         if not source.is_dir():
-            pytest.fail(
-                f"{source}: case folder missing (the tests expect ../shared beside the repository)"
-            )
+            pytest.fail(f"{source}: case folder missing")
         target = tmp_path / name
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("repro.py", "__pycache__"))
         for path in [target, *target.rglob("*")]:

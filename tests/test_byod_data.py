@@ -1,4 +1,4 @@
-"""Users' own datasets: the cases of ../shared/cases/byod about genomes, BEDs, TSSs and
+"""Users' own datasets: the cases of tests/cases/byod about genomes, BEDs, TSSs and
 bigWigs, and the other files of the same kinds (every reader of the kind gets the same fix)."""
 
 from __future__ import annotations
@@ -322,7 +322,7 @@ def test_a_bed_starting_with_browser_and_track_lines_masks_its_intervals(byod_ca
 
 
 def test_notebook_parameters_arrive_typed_or_are_refused(project_root):
-    # ../shared/cases/byod/parameters_typed: -p values of notebook 15 from the command line
+    # tests/cases/byod/parameters_typed: -p values of notebook 15 from the command line
     from seqreg.project.run import ParameterError, convert_parameters
 
     notebook = project_root / "notebooks" / "15_qtl_connectivity.ipynb"

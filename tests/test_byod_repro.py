@@ -1,4 +1,4 @@
-"""The handed cases' own scripts (../shared/cases/byod/<case>/repro.py) end with NOT
+"""The cases' own scripts (tests/cases/byod/<case>/repro.py) end with NOT
 REPRODUCED: each runs its entry points and says whether the old fault persists. They
 import the module paths of the library before it was reshaped; tests/support/byod_repro.py
 maps those onto today's (seqreg.genome -> seqreg.io, seqreg.dataset -> seqreg.data, ...)."""
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-BYOD_CASES = PROJECT_ROOT.parent / "shared" / "cases" / "byod"
+BYOD_CASES = PROJECT_ROOT / "tests" / "cases" / "byod"
 
 CASES = sorted(p.parent.name for p in BYOD_CASES.glob("*/repro.py"))
 

@@ -1,5 +1,5 @@
 """Variant and table readers on users' real files: the VCF and GTEx cases of
-../shared/cases/byod (plain-gzip VCF, IUPAC alleles, duplicate records, REF/ALT swaps,
+tests/cases/byod (plain-gzip VCF, IUPAC alleles, duplicate records, REF/ALT swaps,
 records without INFO, a truncated gzipped table), and the same kinds of fault in every
 reader that shares them (read_vcf, read_dosages, score_variants, the GTEx, de novo and
 GWAS table readers)."""

@@ -1,4 +1,4 @@
-"""Run a case script of ../shared/cases/byod (repro.py), written against the module paths
+"""Run a case script of tests/cases/byod (repro.py), written against the module paths
 the library had before it was reshaped, with those paths mapped onto today's ones."""
 
 import runpy
